@@ -1,0 +1,111 @@
+"""Composition root: the Starlette app, its routes, and the lifespan that owns every store client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.types import ExecutionResult
+
+from auth.middleware import BearerTokenBackend, unauthenticated_response
+from config import Settings, get_settings
+from context import Context, build_context
+from datasources.stores import Stores
+from embedded import with_embedded_stores
+from observability import REQUEST_ID, RequestContextMiddleware, configure_logging
+from schema.errors import present_all
+from schema.root import schema
+
+log = logging.getLogger("bookgraph")
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # Here rather than in a schema extension: parse errors raised by the parser cache
+        # skip the extensions' post-operation hooks, but every HTTP result passes here.
+        result.errors = present_all(result.errors)
+        return process_result(result)
+
+    async def get_context(self, request: Request | WebSocket, response: Response | None = None) -> Context:
+        state = request.app.state
+        return build_context(
+            request,
+            response,
+            state.settings,
+            state.stores,
+            request.user,
+            REQUEST_ID.get(),
+        )
+
+
+async def healthz(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    problems = await request.app.state.stores.readiness()
+    failing = {store: problem for store, problem in problems.items() if problem}
+    body: dict[str, Any] = {
+        "status": "unavailable" if failing else "ready",
+        "stores": {store: ("unavailable: " + problem if problem else "ok") for store, problem in problems.items()},
+    }
+    return JSONResponse(body, status_code=503 if failing else 200)
+
+
+async def metrics(_: Request) -> Response:
+    return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Starlette:
+    settings = with_embedded_stores(settings or get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stores = Stores.open(settings)
+        if migrate:
+            await stores.migrate()
+        app.state.settings = settings
+        app.state.stores = stores
+        try:
+            yield
+        finally:
+            await stores.close()
+
+    graphql = GraphQLApp(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+        ],
+        middleware=[
+            Middleware(RequestContextMiddleware),
+            Middleware(
+                AuthenticationMiddleware,
+                backend=BearerTokenBackend(settings),
+                on_error=unauthenticated_response,
+            ),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def app_from_environment() -> Starlette:
+    """uvicorn entry point (`uvicorn app:app_from_environment --factory`)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return create_app(settings)

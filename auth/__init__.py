@@ -1,0 +1,1 @@
+"""Who is asking: token verification, the Viewer, and permission classes."""

@@ -1,0 +1,36 @@
+"""Decodes the bearer token once per request into `request.user`, a Viewer."""
+
+from __future__ import annotations
+
+from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError
+from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse, Response
+
+from auth.tokens import verify_token
+from auth.viewer import ANONYMOUS, Viewer
+from config import Settings
+from errors import ErrorCode, Unauthenticated
+
+
+class BearerTokenBackend(AuthenticationBackend):
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, Viewer]:
+        header = conn.headers.get("authorization")
+        if not header:
+            return AuthCredentials(), ANONYMOUS
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise AuthenticationError("Use an `Authorization: Bearer <token>` header.")
+        try:
+            viewer = verify_token(self.settings, token.strip())
+        except Unauthenticated as exc:
+            raise AuthenticationError(exc.message) from exc
+        return AuthCredentials(["authenticated", viewer.role.value]), viewer
+
+
+def unauthenticated_response(_conn: HTTPConnection, exc: AuthenticationError) -> Response:
+    # A bad token is refused outright rather than silently treated as anonymous.
+    body = {"errors": [{"message": str(exc), "extensions": {"code": ErrorCode.UNAUTHENTICATED}}]}
+    return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})

@@ -1,0 +1,220 @@
+"""The `bookgraph` command line: serve, migrate, seed, import, schema, token."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from auth.tokens import issue_token
+from auth.viewer import Role
+from config import ROOT, Settings, get_settings
+from embedded import with_embedded_stores
+
+app = typer.Typer(help="bookgraph: one GraphQL API over the bookstore's stores.", no_args_is_help=True)
+console = Console(stderr=True)
+T = TypeVar("T")
+
+DEFAULT_BOOKS, DEFAULT_CUSTOMERS, DEFAULT_ORDERS = 5_000, 1_000, 20_000
+
+
+def _settings() -> Settings:
+    return with_embedded_stores(get_settings())
+
+
+def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(stores)` with the stores open (migrated first), then close them."""
+    from datasources.stores import Stores
+
+    async def main() -> T:
+        stores = Stores.open(settings)
+        try:
+            await stores.migrate()
+            return await work(stores)
+        finally:
+            await stores.close()
+
+    return asyncio.run(main())
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    columns = (
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        yield progress
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations of both stores (inventory and orders)."""
+    _run(_settings(), lambda _stores: asyncio.sleep(0))
+    console.print("[green]migrations applied[/green]")
+
+
+async def seed_stores(stores: Any, books: int, customers: int, orders: int, seed: int) -> None:
+    from catalog import demo
+    from datasources.bulk import write_books, write_customers, write_orders
+
+    catalog = demo.generate_catalog(books, seed=seed)
+    people = demo.generate_customers(customers, seed=seed)
+    with _progress() as progress:
+        task = progress.add_task("books", total=len(catalog))
+        written = await write_books(stores.inventory, catalog, lambda n: progress.advance(task, n))
+        task = progress.add_task("customers", total=len(people))
+        customer_ids = await write_customers(stores.orders, people, lambda n: progress.advance(task, n))
+        task = progress.add_task("orders", total=orders)
+        history = demo.generate_orders(catalog, people, orders, seed=seed)
+        await write_orders(stores.orders, history, written, customer_ids, lambda n: progress.advance(task, n))
+
+
+@app.command()
+def seed(
+    books: Annotated[int, typer.Option(min=1, help="Books in the demo catalog.")] = DEFAULT_BOOKS,
+    customers: Annotated[int, typer.Option(min=1, help="Demo customers (subjects demo-customer-N).")] = DEFAULT_CUSTOMERS,
+    orders: Annotated[int, typer.Option(min=0, help="Orders in the demo history.")] = DEFAULT_ORDERS,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 42,
+) -> None:
+    """Load the deterministic demo data. Re-running it updates rows instead of duplicating them."""
+    _run(_settings(), lambda stores: seed_stores(stores, books, customers, orders, seed))
+    console.print(f"[green]seeded[/green] {books} books, {customers} customers, {orders} orders")
+
+
+@app.command("import")
+def import_catalog(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .jsonl catalog file.")],
+    format: Annotated[str | None, typer.Option(help="csv or jsonl (default: from the extension).")] = None,
+) -> None:
+    """Import a catalog (isbn, title, authors, description, genres, published_year, price, stock).
+
+    Bad rows are reported with their line number and skipped; every good row is kept.
+    Rows are matched by ISBN, so importing a file again updates those books.
+    """
+    from catalog.importer import CatalogFormatError, RowError, read_catalog
+    from catalog.records import BookRecord
+    from datasources.bulk import write_books
+
+    try:
+        rows = read_catalog(path, format)
+    except CatalogFormatError as exc:
+        console.print(f"[red]cannot import {path}:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    errors: list[RowError] = []
+
+    def good_rows() -> Iterator[BookRecord]:
+        for item in rows:
+            if isinstance(item, RowError):
+                errors.append(item)
+            else:
+                yield item
+
+    async def work(stores: Any) -> int:
+        with _progress() as progress:
+            task = progress.add_task("books", total=None)
+            written = await write_books(stores.inventory, good_rows(), lambda n: progress.advance(task, n))
+        return len(written)
+
+    try:
+        imported = _run(_settings(), work)
+    except CatalogFormatError as exc:
+        console.print(f"[red]cannot import {path}:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if errors:
+        table = Table("line", "field", "problem", title=f"{len({e.line for e in errors})} rows skipped")
+        for error in errors:
+            table.add_row(str(error.line), error.field or "-", error.message)
+        console.print(table)
+    console.print(f"[green]imported {imported} books[/green] from {path}")
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    migrate: Annotated[bool, typer.Option(help="Apply migrations before serving.")] = True,
+    demo_data: Annotated[bool, typer.Option(help="Load the demo data when the stores are empty.")] = False,
+) -> None:
+    """Serve GraphQL (GraphiQL at /graphql), starting embedded stores for unset URLs."""
+    import uvicorn
+
+    settings = _settings()
+    # Worker processes read their settings from the environment: hand them the stores started here.
+    os.environ["INVENTORY_DATABASE_URL"] = settings.inventory_database_url or ""
+    os.environ["ORDERS_DATABASE_URL"] = settings.orders_database_url or ""
+    os.environ["REDIS_URL"] = settings.redis_url or ""
+
+    async def prepare(stores: Any) -> None:
+        from datasources.bulk import is_empty
+        from datasources.inventory_tables import books
+
+        if demo_data and await is_empty(stores.inventory, books):
+            console.print("the stores are empty: loading the demo data (once)")
+            await seed_stores(stores, DEFAULT_BOOKS, DEFAULT_CUSTOMERS, DEFAULT_ORDERS, 42)
+
+    if migrate or demo_data:
+        _run(settings, prepare)
+    url = f"http://{host}:{port}/graphql"
+    console.print(f"\n[bold]GraphiQL:[/bold] {url}")
+    console.print("[bold]A token:[/bold] bookgraph token --sub demo-customer-1  (send it as `Authorization: Bearer <token>`)")
+    if settings.environment == "development":
+        console.print(f"[dim]demo-customer-1:[/dim] {issue_token(settings, 'demo-customer-1')}\n")
+    uvicorn.run(
+        "app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command()
+def schema(
+    output: Annotated[Path, typer.Option(help="Where to write the SDL.")] = ROOT / "gql" / "schema.graphql",
+    check: Annotated[bool, typer.Option(help="Fail if the file differs instead of writing it.")] = False,
+) -> None:
+    """Write the GraphQL schema (SDL) that clients build against."""
+    from schema.root import schema as graphql_schema
+
+    sdl = graphql_schema.as_str() + "\n"
+    if check:
+        if not output.exists() or output.read_text() != sdl:
+            console.print(f"[red]{output} is out of date:[/red] run `bookgraph schema`")
+            raise typer.Exit(1)
+        console.print(f"{output} is up to date")
+        return
+    output.write_text(sdl)
+    console.print(f"wrote {output}")
+
+
+@app.command()
+def token(
+    sub: Annotated[str, typer.Option(help="Subject: the customer's identity, e.g. demo-customer-1.")],
+    name: Annotated[str | None, typer.Option(help="Display name (used when the customer is created).")] = None,
+    email: Annotated[str | None, typer.Option(help="Email (used when the customer is created).")] = None,
+    role: Annotated[Role, typer.Option(help="customer, partner or admin.")] = Role.CUSTOMER,
+    ttl: Annotated[int, typer.Option(min=60, help="Lifetime in seconds.")] = 7 * 24 * 3600,
+) -> None:
+    """Print a signed token for local use."""
+    if role is Role.ANONYMOUS:
+        raise typer.BadParameter("an anonymous viewer has no token", param_hint="--role")
+    typer.echo(issue_token(get_settings(), sub, role=role, name=name, email=email, ttl_seconds=ttl))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,50 @@
+"""The typed per-request context: who is asking, and one instance of each datasource."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from auth.viewer import Viewer
+from config import Settings
+from datasources.inventory import InventorySource
+from datasources.orders import OrdersSource
+from datasources.stores import Stores
+
+
+@dataclass(slots=True)
+class Context:
+    request: Request | WebSocket
+    response: Response | None
+    settings: Settings
+    viewer: Viewer
+    request_id: str
+    inventory: InventorySource
+    orders: OrdersSource
+
+
+def build_context(
+    request: Request | WebSocket,
+    response: Response | None,
+    settings: Settings,
+    stores: Stores,
+    viewer: Viewer,
+    request_id: str,
+) -> Context:
+    return Context(
+        request=request,
+        response=response,
+        settings=settings,
+        viewer=viewer,
+        request_id=request_id,
+        inventory=InventorySource(stores.inventory),
+        orders=OrdersSource(stores.orders, viewer),
+    )
+
+
+Info: TypeAlias = strawberry.Info[Context, None]

@@ -1,0 +1,89 @@
+"""What every store shares: engines that count their statements, failures that name the store,
+and DataLoaders that report their batch sizes."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from aiodataloader import DataLoader
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from errors import SourceUnavailable
+from observability import LOADER_BATCH_SIZE, STORE_STATEMENTS
+
+log = logging.getLogger(__name__)
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+R = TypeVar("R")
+
+# Failures that mean "the store cannot be reached", as opposed to a bug in a statement.
+_UNAVAILABLE = (OSError, TimeoutError, sa.exc.OperationalError, sa.exc.InterfaceError)
+
+
+def create_engine(url: str, store: str, *, pool_size: int = 10, timeout: float = 3.0) -> AsyncEngine:
+    """An engine for one store whose every statement is counted under `store`."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": timeout})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_timeout=timeout,
+            connect_args={"timeout": timeout},
+        )
+    counter = STORE_STATEMENTS.labels(store)
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *_: counter.inc())
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run while a writer commits; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@contextmanager
+def store_errors(store: str) -> Iterator[None]:
+    """Turn a connection failure into SourceUnavailable so only this store's fields are lost."""
+    try:
+        yield
+    except _UNAVAILABLE as exc:
+        log.warning("store unavailable", extra={"store": store, "error": repr(exc)})
+        raise SourceUnavailable(store) from exc
+
+
+def loader(
+    name: str, store: str, batch: Callable[[list[K]], Awaitable[list[V]]]
+) -> DataLoader[K, V]:
+    """A per-request DataLoader named for metrics, whose failures are attributed to `store`."""
+    histogram = LOADER_BATCH_SIZE.labels(name)
+
+    async def batch_load(keys: list[K]) -> list[V]:
+        histogram.observe(len(keys))
+        with store_errors(store):
+            return await batch(keys)
+
+    return DataLoader(batch_load)
+
+
+def in_key_order(keys: Sequence[K], found: dict[K, V]) -> list[V | None]:
+    return [found.get(k) for k in keys]
+
+
+def grouped(keys: Sequence[K], rows: Iterable[R], key: Callable[[R], K]) -> list[list[R]]:
+    groups: defaultdict[K, list[R]] = defaultdict(list)
+    for row in rows:
+        groups[key(row)].append(row)
+    return [groups.get(k, []) for k in keys]

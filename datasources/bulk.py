@@ -1,0 +1,219 @@
+"""Bulk writes for seeding and imports: idempotent upserts in chunks, reporting progress."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from itertools import islice
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from catalog.records import BookRecord, CustomerRecord, OrderRecord
+from datasources.inventory_tables import authors, book_authors, book_genres, books, stock_levels
+from datasources.orders_tables import customers, order_events, order_lines, orders
+
+Progress = Callable[[int], None]
+
+CHUNK = 500
+
+
+def _upsert(conn: AsyncConnection, table: sa.Table) -> Any:
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table)
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _noop(_: int) -> None:
+    return None
+
+
+async def is_empty(engine: AsyncEngine, table: sa.Table) -> bool:
+    async with engine.connect() as conn:
+        return (await conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1))).first() is None
+
+
+async def write_books(
+    engine: AsyncEngine, records: Iterable[BookRecord], progress: Progress = _noop
+) -> dict[str, tuple[int, int]]:
+    """Insert or update books by ISBN; returns isbn → (book id, price in cents)."""
+    written: dict[str, tuple[int, int]] = {}
+    for chunk in batched(records, CHUNK):
+        async with engine.begin() as conn:
+            written.update(await _write_book_chunk(conn, chunk))
+        progress(len(chunk))
+    return written
+
+
+async def _write_book_chunk(conn: AsyncConnection, chunk: Sequence[BookRecord]) -> dict[str, tuple[int, int]]:
+    names = sorted({name for r in chunk for name in r.authors})
+    await conn.execute(_upsert(conn, authors).on_conflict_do_nothing(), [{"name": n} for n in names])
+    author_ids = dict((await conn.execute(sa.select(authors.c.name, authors.c.id).where(authors.c.name.in_(names)))).all())
+
+    insert = _upsert(conn, books)
+    await conn.execute(
+        insert.on_conflict_do_update(
+            index_elements=[books.c.isbn],
+            set_={
+                "title": insert.excluded.title,
+                "description": insert.excluded.description,
+                "published_year": insert.excluded.published_year,
+                "price_cents": insert.excluded.price_cents,
+                "updated_at": sa.func.now(),
+            },
+        ),
+        [
+            {
+                "isbn": r.isbn,
+                "title": r.title,
+                "description": r.description,
+                "published_year": r.published_year,
+                "price_cents": int(r.price * 100),
+            }
+            for r in chunk
+        ],
+    )
+    isbns = [r.isbn for r in chunk]
+    book_ids = dict((await conn.execute(sa.select(books.c.isbn, books.c.id).where(books.c.isbn.in_(isbns)))).all())
+    ids = list(book_ids.values())
+
+    # Authors and genres are replaced wholesale: the file is the truth for the books it names.
+    await conn.execute(sa.delete(book_authors).where(book_authors.c.book_id.in_(ids)))
+    await conn.execute(sa.delete(book_genres).where(book_genres.c.book_id.in_(ids)))
+    author_rows = [
+        {"book_id": book_ids[r.isbn], "author_id": author_ids[name], "position": position}
+        for r in chunk
+        for position, name in enumerate(r.authors)
+    ]
+    genre_rows = [{"book_id": book_ids[r.isbn], "genre": g} for r in chunk for g in r.genres]
+    if author_rows:
+        await conn.execute(sa.insert(book_authors), author_rows)
+    if genre_rows:
+        await conn.execute(sa.insert(book_genres), genre_rows)
+
+    stock = _upsert(conn, stock_levels)
+    await conn.execute(
+        stock.on_conflict_do_update(
+            index_elements=[stock_levels.c.book_id],
+            # Never below what is reserved for open orders.
+            set_={
+                "on_hand": sa.case(
+                    (stock.excluded.on_hand < stock_levels.c.reserved, stock_levels.c.reserved),
+                    else_=stock.excluded.on_hand,
+                ),
+                "updated_at": sa.func.now(),
+            },
+        ),
+        [{"book_id": book_ids[r.isbn], "on_hand": r.stock, "reserved": 0} for r in chunk],
+    )
+    return {r.isbn: (book_ids[r.isbn], int(r.price * 100)) for r in chunk}
+
+
+async def write_customers(
+    engine: AsyncEngine, records: Iterable[CustomerRecord], progress: Progress = _noop
+) -> dict[str, int]:
+    """Insert or update customers by subject; returns subject → customer id."""
+    ids: dict[str, int] = {}
+    for chunk in batched(records, CHUNK):
+        async with engine.begin() as conn:
+            insert = postgresql.insert(customers)
+            rows = await conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[customers.c.subject],
+                    set_={"name": insert.excluded.name, "email": insert.excluded.email},
+                ).returning(customers.c.subject, customers.c.id),
+                [{"subject": r.subject, "name": r.name, "email": r.email} for r in chunk],
+            )
+            ids.update(dict(rows.all()))
+        progress(len(chunk))
+    return ids
+
+
+# The lifecycle each final status went through, with the delay after the previous step.
+_LIFECYCLES: dict[str, list[tuple[str, timedelta]]] = {
+    "PENDING": [],
+    "CONFIRMED": [("CONFIRMED", timedelta(minutes=2))],
+    "SHIPPED": [("CONFIRMED", timedelta(minutes=2)), ("SHIPPED", timedelta(days=1))],
+    "DELIVERED": [
+        ("CONFIRMED", timedelta(minutes=2)),
+        ("SHIPPED", timedelta(days=1)),
+        ("DELIVERED", timedelta(days=3)),
+    ],
+    "CANCELLED": [("CANCELLED", timedelta(hours=5))],
+    "REJECTED": [("REJECTED", timedelta(seconds=3))],
+}
+
+
+def _events(order_id: int, record: OrderRecord) -> list[dict[str, Any]]:
+    # A stable jitter per order so timelines differ but re-seeding is reproducible.
+    jitter = int(hashlib.blake2b(record.number.encode(), digest_size=2).hexdigest(), 16) % 600
+    at: datetime = record.placed_at
+    events = [{"order_id": order_id, "from_status": None, "to_status": "PENDING", "occurred_at": at, "note": None}]
+    previous = "PENDING"
+    for status, delay in _LIFECYCLES[record.status]:
+        at = at + delay + timedelta(seconds=jitter)
+        events.append({"order_id": order_id, "from_status": previous, "to_status": status, "occurred_at": at, "note": None})
+        previous = status
+    return events
+
+
+async def write_orders(
+    engine: AsyncEngine,
+    records: Iterable[OrderRecord],
+    books_by_isbn: dict[str, tuple[int, int]],
+    customer_ids: dict[str, int],
+    progress: Progress = _noop,
+    currency: str = "USD",
+) -> int:
+    """Insert orders that do not exist yet (by number), with their lines and events."""
+    written = 0
+    for chunk in batched(records, CHUNK * 2):
+        priced = [
+            (r, [(books_by_isbn[line.isbn], line.quantity) for line in r.lines if line.isbn in books_by_isbn])
+            for r in chunk
+            if r.customer_subject in customer_ids
+        ]
+        priced = [(r, lines) for r, lines in priced if lines]
+        if priced:
+            async with engine.begin() as conn:
+                result = await conn.execute(
+                    postgresql.insert(orders)
+                    .on_conflict_do_nothing(index_elements=[orders.c.number])
+                    .returning(orders.c.number, orders.c.id),
+                    [
+                        {
+                            "number": r.number,
+                            "customer_id": customer_ids[r.customer_subject],
+                            "status": r.status,
+                            "placed_at": r.placed_at,
+                            "total_cents": sum(price * qty for (_, price), qty in lines),
+                            "currency": currency,
+                        }
+                        for r, lines in priced
+                    ],
+                )
+                new_ids = dict(result.all())
+                fresh = [(new_ids[r.number], r, lines) for r, lines in priced if r.number in new_ids]
+                if fresh:
+                    await conn.execute(
+                        sa.insert(order_lines),
+                        [
+                            {"order_id": oid, "book_id": book_id, "quantity": qty, "unit_price_cents": price}
+                            for oid, _, lines in fresh
+                            for (book_id, price), qty in lines
+                        ],
+                    )
+                    await conn.execute(sa.insert(order_events), [e for oid, r, _ in fresh for e in _events(oid, r)])
+                written += len(fresh)
+        progress(len(chunk))
+    return written
+
+

@@ -1,0 +1,286 @@
+"""The inventory store: books, authors, genres and stock, read through per-request DataLoaders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cached_property
+from typing import Any
+
+import sqlalchemy as sa
+from aiodataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from datasources.base import grouped, in_key_order, loader, store_errors
+from datasources.inventory_tables import authors, book_authors, book_genres, books, stock_levels
+from datasources.paging import Page, SortKey, after_key, ordering, page_of, partitioned
+
+STORE = "inventory"
+
+
+@dataclass(frozen=True, slots=True)
+class BookRow:
+    id: int
+    isbn: str
+    title: str
+    description: str
+    published_year: int
+    price_cents: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorRow:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StockRow:
+    book_id: int
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return max(self.on_hand - self.reserved, 0)
+
+
+class BookSort(StrEnum):
+    TITLE = "TITLE"
+    PRICE = "PRICE"
+    PUBLISHED_YEAR = "PUBLISHED_YEAR"
+
+
+_SORT_COLUMNS = {
+    BookSort.TITLE: books.c.title,
+    BookSort.PRICE: books.c.price_cents,
+    BookSort.PUBLISHED_YEAR: books.c.published_year,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BookQuery:
+    """A validated books filter; None means "no constraint"."""
+
+    genres: tuple[str, ...] | None = None
+    author_ids: tuple[int, ...] | None = None
+    min_price_cents: int | None = None
+    max_price_cents: int | None = None
+    in_stock: bool | None = None
+    min_year: int | None = None
+    max_year: int | None = None
+    title_contains: str | None = None
+    sort: BookSort = BookSort.TITLE
+    descending: bool = False
+
+    def where(self) -> list[sa.ColumnElement[bool]]:
+        clauses: list[sa.ColumnElement[bool]] = []
+        if self.genres is not None:
+            clauses.append(
+                sa.exists().where(book_genres.c.book_id == books.c.id, book_genres.c.genre.in_(self.genres))
+            )
+        if self.author_ids is not None:
+            clauses.append(
+                sa.exists().where(
+                    book_authors.c.book_id == books.c.id, book_authors.c.author_id.in_(self.author_ids)
+                )
+            )
+        if self.min_price_cents is not None:
+            clauses.append(books.c.price_cents >= self.min_price_cents)
+        if self.max_price_cents is not None:
+            clauses.append(books.c.price_cents <= self.max_price_cents)
+        if self.min_year is not None:
+            clauses.append(books.c.published_year >= self.min_year)
+        if self.max_year is not None:
+            clauses.append(books.c.published_year <= self.max_year)
+        if self.title_contains:
+            clauses.append(books.c.title.icontains(self.title_contains, autoescape=True))
+        if self.in_stock is not None:
+            available = sa.exists().where(
+                stock_levels.c.book_id == books.c.id,
+                stock_levels.c.on_hand - stock_levels.c.reserved > 0,
+            )
+            clauses.append(available if self.in_stock else ~available)
+        return clauses
+
+
+def _book(row: Any) -> BookRow:
+    return BookRow(
+        id=row.id,
+        isbn=row.isbn,
+        title=row.title,
+        description=row.description,
+        published_year=row.published_year,
+        price_cents=row.price_cents,
+        currency=row.currency,
+    )
+
+
+_BOOK_COLUMNS = (
+    books.c.id,
+    books.c.isbn,
+    books.c.title,
+    books.c.description,
+    books.c.published_year,
+    books.c.price_cents,
+    books.c.currency,
+)
+
+AuthorBooksKey = tuple[int, int, SortKey | None]  # (author id, first, after)
+
+
+class InventorySource:
+    """One per request: its loaders cache and batch for that request only."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def _rows(self, statement: sa.Executable) -> Sequence[sa.Row[Any]]:
+        with store_errors(STORE):
+            async with self.engine.connect() as conn:
+                return (await conn.execute(statement)).all()
+
+    # Loaders are created on first use, so a request pays only for the ones it needs.
+
+    @cached_property
+    def books_by_id(self) -> DataLoader[int, BookRow | None]:
+        async def batch(ids: list[int]) -> list[BookRow | None]:
+            rows = await self._rows(sa.select(*_BOOK_COLUMNS).where(books.c.id.in_(ids)))
+            return in_key_order(ids, {r.id: _book(r) for r in rows})
+
+        return loader("books_by_id", STORE, batch)
+
+    @cached_property
+    def books_by_isbn(self) -> DataLoader[str, BookRow | None]:
+        async def batch(isbns: list[str]) -> list[BookRow | None]:
+            rows = await self._rows(sa.select(*_BOOK_COLUMNS).where(books.c.isbn.in_(isbns)))
+            found = {r.isbn: _book(r) for r in rows}
+            for book in found.values():
+                self.books_by_id.prime(book.id, book)
+            return in_key_order(isbns, found)
+
+        return loader("books_by_isbn", STORE, batch)
+
+    @cached_property
+    def authors_by_id(self) -> DataLoader[int, AuthorRow | None]:
+        async def batch(ids: list[int]) -> list[AuthorRow | None]:
+            rows = await self._rows(sa.select(authors.c.id, authors.c.name).where(authors.c.id.in_(ids)))
+            return in_key_order(ids, {r.id: AuthorRow(r.id, r.name) for r in rows})
+
+        return loader("authors_by_id", STORE, batch)
+
+    @cached_property
+    def authors_by_book_id(self) -> DataLoader[int, list[AuthorRow]]:
+        async def batch(book_ids: list[int]) -> list[list[AuthorRow]]:
+            rows = await self._rows(
+                sa.select(book_authors.c.book_id, authors.c.id, authors.c.name)
+                .join(authors, authors.c.id == book_authors.c.author_id)
+                .where(book_authors.c.book_id.in_(book_ids))
+                .order_by(book_authors.c.book_id, book_authors.c.position, authors.c.id)
+            )
+            by_book = grouped(book_ids, rows, lambda r: r.book_id)
+            return [[AuthorRow(r.id, r.name) for r in group] for group in by_book]
+
+        return loader("authors_by_book_id", STORE, batch)
+
+    @cached_property
+    def genres_by_book_id(self) -> DataLoader[int, list[str]]:
+        async def batch(book_ids: list[int]) -> list[list[str]]:
+            rows = await self._rows(
+                sa.select(book_genres.c.book_id, book_genres.c.genre)
+                .where(book_genres.c.book_id.in_(book_ids))
+                .order_by(book_genres.c.book_id, book_genres.c.genre)
+            )
+            return [[r.genre for r in group] for group in grouped(book_ids, rows, lambda r: r.book_id)]
+
+        return loader("genres_by_book_id", STORE, batch)
+
+    @cached_property
+    def stock_by_book_id(self) -> DataLoader[int, StockRow]:
+        async def batch(book_ids: list[int]) -> list[StockRow]:
+            rows = await self._rows(
+                sa.select(stock_levels.c.book_id, stock_levels.c.on_hand, stock_levels.c.reserved).where(
+                    stock_levels.c.book_id.in_(book_ids)
+                )
+            )
+            found = {r.book_id: StockRow(r.book_id, r.on_hand, r.reserved) for r in rows}
+            # A book with no stock row has never been stocked: zero, not unknown.
+            return [found.get(b) or StockRow(b, 0, 0) for b in book_ids]
+
+        return loader("stock_by_book_id", STORE, batch)
+
+    @cached_property
+    def books_by_author_id(self) -> DataLoader[AuthorBooksKey, Page[BookRow]]:
+        """Pages of each author's books by title; keys sharing (first, after) share a statement."""
+
+        async def batch(keys: list[AuthorBooksKey]) -> list[Page[BookRow]]:
+            pages: dict[AuthorBooksKey, Page[BookRow]] = {}
+            by_args: dict[tuple[int, SortKey | None], list[int]] = {}
+            for author_id, first, after in keys:
+                by_args.setdefault((first, after), []).append(author_id)
+            for (first, after), author_ids in by_args.items():
+                query = (
+                    sa.select(*_BOOK_COLUMNS, book_authors.c.author_id)
+                    .join(book_authors, book_authors.c.book_id == books.c.id)
+                    .where(
+                        book_authors.c.author_id.in_(author_ids),
+                        after_key(books.c.title, books.c.id, after, False),
+                    )
+                )
+                rows = await self._rows(
+                    partitioned(query, book_authors.c.author_id, books.c.title, books.c.id, first, False)
+                )
+                for author_id, group in zip(author_ids, grouped(author_ids, rows, lambda r: r.author_id), strict=True):
+                    pages[(author_id, first, after)] = page_of(
+                        [_book(r) for r in group], [(r.title, r.id) for r in group], first, after
+                    )
+            return [pages[k] for k in keys]
+
+        return loader("books_by_author_id", STORE, batch)
+
+    @cached_property
+    def book_count_by_author_id(self) -> DataLoader[int, int]:
+        async def batch(author_ids: list[int]) -> list[int]:
+            rows = await self._rows(
+                sa.select(book_authors.c.author_id, sa.func.count())
+                .where(book_authors.c.author_id.in_(author_ids))
+                .group_by(book_authors.c.author_id)
+            )
+            counts: dict[int, int] = {r[0]: r[1] for r in rows}
+            return [counts.get(a, 0) for a in author_ids]
+
+        return loader("book_count_by_author_id", STORE, batch)
+
+    async def list_books(self, query: BookQuery, first: int, after: SortKey | None) -> Page[BookRow]:
+        sort = _SORT_COLUMNS[query.sort]
+        rows = await self._rows(
+            sa.select(*_BOOK_COLUMNS)
+            .where(*query.where(), after_key(sort, books.c.id, after, query.descending))
+            .order_by(*ordering(sort, books.c.id, query.descending))
+            .limit(first + 1)
+        )
+        items = [_book(r) for r in rows]
+        for book in items[:first]:
+            self.books_by_id.prime(book.id, book)
+        keys = [(getattr(r, sort.name), r.id) for r in rows]
+        return page_of(items, keys, first, after)
+
+    async def count_books(self, query: BookQuery) -> int:
+        rows = await self._rows(sa.select(sa.func.count()).select_from(books).where(*query.where()))
+        return int(rows[0][0])
+
+    async def list_genres(self) -> list[tuple[str, int]]:
+        rows = await self._rows(
+            sa.select(book_genres.c.genre, sa.func.count())
+            .group_by(book_genres.c.genre)
+            .order_by(book_genres.c.genre)
+        )
+        return [(r[0], r[1]) for r in rows]
+
+
+async def ping(engine: AsyncEngine) -> None:
+    with store_errors(STORE):
+        async with engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))

@@ -1,0 +1,60 @@
+"""The inventory store's tables (SQLite by default; any SQLAlchemy database)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+authors = sa.Table(
+    "authors",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+)
+
+books = sa.Table(
+    "books",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("isbn", sa.String(13), nullable=False, unique=True),
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("published_year", sa.Integer, nullable=False),
+    # Money is stored in minor units so sums and comparisons are exact.
+    sa.Column("price_cents", sa.Integer, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False, server_default="USD"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.CheckConstraint("price_cents >= 0", name="ck_books_price_non_negative"),
+    sa.Index("ix_books_title_id", "title", "id"),
+    sa.Index("ix_books_price_id", "price_cents", "id"),
+    sa.Index("ix_books_year_id", "published_year", "id"),
+)
+
+book_authors = sa.Table(
+    "book_authors",
+    metadata,
+    sa.Column("book_id", sa.ForeignKey("books.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("author_id", sa.ForeignKey("authors.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("ix_book_authors_author_id", "author_id", "book_id"),
+)
+
+book_genres = sa.Table(
+    "book_genres",
+    metadata,
+    sa.Column("book_id", sa.ForeignKey("books.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("genre", sa.String(100), primary_key=True),
+    sa.Index("ix_book_genres_genre", "genre", "book_id"),
+)
+
+stock_levels = sa.Table(
+    "stock_levels",
+    metadata,
+    sa.Column("book_id", sa.ForeignKey("books.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("on_hand", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("reserved", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.CheckConstraint("on_hand >= 0", name="ck_stock_on_hand_non_negative"),
+    sa.CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="ck_stock_reserved_bounds"),
+)

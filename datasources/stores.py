@@ -1,0 +1,64 @@
+"""The long-lived connections to every store: opened once in the lifespan, closed on shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from config import Settings
+from datasources import inventory, orders
+from datasources.base import create_engine
+from datasources.migrate import upgrade
+
+
+@dataclass(slots=True)
+class Stores:
+    inventory: AsyncEngine
+    orders: AsyncEngine
+    redis: Redis
+
+    @classmethod
+    def open(cls, settings: Settings) -> Stores:
+        if not (settings.inventory_database_url and settings.orders_database_url and settings.redis_url):
+            raise ValueError("every store URL must be set; see embedded.with_embedded_stores")
+        timeout = settings.store_connect_timeout_seconds
+        return cls(
+            inventory=create_engine(
+                settings.inventory_database_url, inventory.STORE, pool_size=settings.pool_size, timeout=timeout
+            ),
+            orders=create_engine(
+                settings.orders_database_url, orders.STORE, pool_size=settings.pool_size, timeout=timeout
+            ),
+            redis=Redis.from_url(
+                settings.redis_url, socket_connect_timeout=timeout, socket_timeout=timeout
+            ),
+        )
+
+    async def migrate(self) -> None:
+        await upgrade(self.inventory, "inventory")
+        await upgrade(self.orders, "orders")
+
+    async def readiness(self) -> dict[str, str | None]:
+        """Each store's problem, or None when it answers."""
+
+        async def check(name: str, probe: asyncio.Future[object] | object) -> tuple[str, str | None]:
+            try:
+                await asyncio.wait_for(probe, timeout=2.0)  # type: ignore[arg-type]
+            except Exception as exc:
+                return name, f"{type(exc).__name__}: {exc}"[:200]
+            return name, None
+
+        results = await asyncio.gather(
+            check("inventory", inventory.ping(self.inventory)),
+            check("orders", orders.ping(self.orders)),
+            check("redis", self.redis.ping()),
+        )
+        return dict(results)
+
+    async def close(self) -> None:
+        await self.inventory.dispose()
+        await self.orders.dispose()
+        await self.redis.aclose()

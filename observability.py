@@ -1,0 +1,111 @@
+"""Metrics, structured logs and the request id that ties a response to its log lines."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+
+from prometheus_client import Counter, Histogram
+from pythonjsonlogger.json import JsonFormatter
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
+
+STORE_STATEMENTS = Counter(
+    "bookgraph_store_statements",
+    "Statements executed against each store.",
+    ["store"],
+)
+LOADER_BATCH_SIZE = Histogram(
+    "bookgraph_dataloader_batch_size",
+    "Keys per DataLoader batch.",
+    ["loader"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+)
+HTTP_REQUESTS = Counter(
+    "bookgraph_http_requests",
+    "HTTP requests by route and status.",
+    ["path", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "bookgraph_http_request_duration_seconds",
+    "Time from request start to the last byte of the response.",
+    ["path"],
+)
+GRAPHQL_ERRORS = Counter(
+    "bookgraph_graphql_errors",
+    "GraphQL errors returned to clients, by code.",
+    ["code"],
+)
+
+KNOWN_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
+
+# A client-supplied id is echoed only when it cannot be used to forge log lines.
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
+
+
+def configure_logging(level: str = "INFO", json: bool = True) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_RequestIdFilter())
+    if json:
+        handler.setFormatter(
+            JsonFormatter(
+                "{asctime}{levelname}{name}{message}{request_id}",
+                style="{",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+class RequestContextMiddleware:
+    """Gives every HTTP request an id (echoed as X-Request-ID) and records its latency."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        supplied = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = supplied if _SAFE_REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        token = REQUEST_ID.set(request_id)
+        # Unknown paths share one label so a scanner cannot explode the metric's cardinality.
+        path = scope["path"] if scope["path"] in KNOWN_PATHS else "other"
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if scope["type"] == "http":
+                HTTP_REQUESTS.labels(path, str(status)).inc()
+                HTTP_LATENCY.labels(path).observe(time.perf_counter() - started)
+            REQUEST_ID.reset(token)

@@ -1,0 +1,83 @@
+"""Catalog queries."""
+
+from __future__ import annotations
+
+import strawberry
+
+from context import Info
+from datasources.inventory import BookQuery, BookSort
+from errors import BadUserInput, NotFound
+from schema.books import Author, Book, BookFilter, BookOrder, Genre, OrderDirection
+from schema.money import to_cents
+from schema.relay import Connection, check_first, decode_cursor, pk_of
+
+
+async def book(info: Info, id: strawberry.ID | None = None, isbn: str | None = None) -> Book | None:
+    inventory = info.context.inventory
+    if (id is None) == (isbn is None):
+        raise BadUserInput("Give exactly one of `id` or `isbn`.")
+    if id is not None:
+        row = await inventory.books_by_id.load(pk_of(id, "Book"))
+    else:
+        row = await inventory.books_by_isbn.load("".join(c for c in isbn or "" if c.isalnum()))
+    if row is None:
+        raise NotFound("No book has this ID." if id is not None else "No book has this ISBN.")
+    return Book.from_row(row)
+
+
+async def books(
+    info: Info,
+    first: int = 20,
+    after: str | None = None,
+    filter: BookFilter | None = None,
+    order_by: BookOrder | None = None,
+) -> Connection[Book]:
+    query = book_query(filter, order_by or BookOrder())
+    tag = f"books:{query.sort}:{'desc' if query.descending else 'asc'}"
+    inventory = info.context.inventory
+    page = await inventory.list_books(query, check_first(first), decode_cursor(after, tag))
+
+    async def count() -> int:
+        return await inventory.count_books(query)
+
+    return Connection.of(page, tag, Book.from_row, count)
+
+
+async def author(info: Info, id: strawberry.ID) -> Author | None:
+    row = await info.context.inventory.authors_by_id.load(pk_of(id, "Author"))
+    if row is None:
+        raise NotFound("No author has this ID.")
+    return Author.from_row(row)
+
+
+async def genres(info: Info) -> list[Genre]:
+    return [Genre(name=name, book_count=count) for name, count in await info.context.inventory.list_genres()]
+
+
+def book_query(filter: BookFilter | None, order: BookOrder) -> BookQuery:
+    """Validate a BookFilter into the datasource's query; contradictions are the client's error."""
+    sort = BookSort(order.field.value)
+    descending = order.direction is OrderDirection.DESC
+    if filter is None:
+        return BookQuery(sort=sort, descending=descending)
+    price, years = filter.price_range, filter.published_year_range
+    if price is not None:
+        for bound in (price.min, price.max):
+            if bound is not None and (bound < 0 or not bound.is_finite()):
+                raise BadUserInput("Prices in `priceRange` must be non-negative.", argument="filter")
+        if price.min is not None and price.max is not None and price.min > price.max:
+            raise BadUserInput("`priceRange.min` is above `priceRange.max`.", argument="filter")
+    if years is not None and years.min is not None and years.max is not None and years.min > years.max:
+        raise BadUserInput("`publishedYearRange.min` is above `publishedYearRange.max`.", argument="filter")
+    return BookQuery(
+        genres=tuple(filter.genres) if filter.genres is not None else None,
+        author_ids=tuple(pk_of(a, "Author") for a in filter.author_ids) if filter.author_ids is not None else None,
+        min_price_cents=to_cents(price.min) if price and price.min is not None else None,
+        max_price_cents=to_cents(price.max) if price and price.max is not None else None,
+        in_stock=filter.in_stock,
+        min_year=years.min if years else None,
+        max_year=years.max if years else None,
+        title_contains=filter.title_contains.strip() or None if filter.title_contains else None,
+        sort=sort,
+        descending=descending,
+    )

@@ -1,0 +1,1 @@
+"""Strawberry types per domain; `schema.root` builds the executable schema."""

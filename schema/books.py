@@ -1,0 +1,142 @@
+"""Catalog types: Book, Author, Stock, Genre and the books filter."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import Enum
+
+import strawberry
+
+from context import Info
+from datasources.inventory import AuthorRow, BookRow, StockRow
+from schema.money import Money
+from schema.relay import Connection, Node, check_first, decode_cursor, to_global_id
+
+
+@strawberry.enum
+class StockStatus(Enum):
+    IN_STOCK = "IN_STOCK"
+    LOW_STOCK = "LOW_STOCK"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+
+
+@strawberry.type
+class Stock:
+    on_hand: int = strawberry.field(description="Copies in the warehouse.")
+    reserved: int = strawberry.field(description="Copies held for orders not yet shipped.")
+    available: int = strawberry.field(description="Copies that can still be ordered.")
+    status: StockStatus
+
+    @classmethod
+    def from_row(cls, row: StockRow, low_threshold: int) -> Stock:
+        available = row.available
+        if available <= 0:
+            status = StockStatus.OUT_OF_STOCK
+        elif available <= low_threshold:
+            status = StockStatus.LOW_STOCK
+        else:
+            status = StockStatus.IN_STOCK
+        return cls(on_hand=row.on_hand, reserved=row.reserved, available=available, status=status)
+
+
+@strawberry.type
+class Book(Node):
+    pk: strawberry.Private[int]
+    isbn: str
+    title: str
+    description: str
+    published_year: int
+    price: Money
+
+    @classmethod
+    def from_row(cls, row: BookRow) -> Book:
+        return cls(
+            id=to_global_id("Book", row.id),
+            pk=row.id,
+            isbn=row.isbn,
+            title=row.title,
+            description=row.description,
+            published_year=row.published_year,
+            price=Money.of(row.price_cents, row.currency),
+        )
+
+    @strawberry.field
+    async def authors(self, info: Info) -> list[Author]:
+        return [Author.from_row(a) for a in await info.context.inventory.authors_by_book_id.load(self.pk)]
+
+    @strawberry.field
+    async def genres(self, info: Info) -> list[str]:
+        return await info.context.inventory.genres_by_book_id.load(self.pk)
+
+    @strawberry.field
+    async def stock(self, info: Info) -> Stock:
+        row = await info.context.inventory.stock_by_book_id.load(self.pk)
+        return Stock.from_row(row, info.context.settings.low_stock_threshold)
+
+
+@strawberry.type
+class Author(Node):
+    pk: strawberry.Private[int]
+    name: str
+
+    @classmethod
+    def from_row(cls, row: AuthorRow) -> Author:
+        return cls(id=to_global_id("Author", row.id), pk=row.id, name=row.name)
+
+    @strawberry.field(description="The author's books, by title.")
+    async def books(self, info: Info, first: int = 20, after: str | None = None) -> Connection[Book]:
+        inventory = info.context.inventory
+        key = (self.pk, check_first(first), decode_cursor(after, "author-books"))
+        page = await inventory.books_by_author_id.load(key)
+
+        async def count() -> int:
+            return await inventory.book_count_by_author_id.load(self.pk)
+
+        return Connection.of(page, "author-books", Book.from_row, count)
+
+
+@strawberry.type
+class Genre:
+    name: str
+    book_count: int
+
+
+@strawberry.input(description="An inclusive range of prices; either end may be left open.")
+class PriceRange:
+    min: Decimal | None = None
+    max: Decimal | None = None
+
+
+@strawberry.input(description="An inclusive range of years; either end may be left open.")
+class YearRange:
+    min: int | None = None
+    max: int | None = None
+
+
+@strawberry.input(description="Books matching every given condition.")
+class BookFilter:
+    genres: list[str] | None = strawberry.field(default=None, description="Any of these genres.")
+    author_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="By any of these authors.")
+    price_range: PriceRange | None = None
+    in_stock: bool | None = strawberry.field(default=None, description="Only books that can (or cannot) be ordered.")
+    published_year_range: YearRange | None = None
+    title_contains: str | None = strawberry.field(default=None, description="Case-insensitive.")
+
+
+@strawberry.enum
+class BookOrderField(Enum):
+    TITLE = "TITLE"
+    PRICE = "PRICE"
+    PUBLISHED_YEAR = "PUBLISHED_YEAR"
+
+
+@strawberry.enum
+class OrderDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.input
+class BookOrder:
+    field: BookOrderField = BookOrderField.TITLE
+    direction: OrderDirection = OrderDirection.ASC

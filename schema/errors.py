@@ -1,0 +1,57 @@
+"""What clients see of an error: expected ones keep their message and code, the rest are masked."""
+
+from __future__ import annotations
+
+import logging
+from graphql import GraphQLError
+
+from errors import BookgraphError, ErrorCode
+from observability import GRAPHQL_ERRORS, REQUEST_ID
+
+log = logging.getLogger("bookgraph.errors")
+
+MASKED_MESSAGE = "Internal server error."
+
+
+def error_code(error: GraphQLError) -> ErrorCode:
+    original = error.original_error
+    if isinstance(original, BookgraphError):
+        return original.code
+    if original is None:
+        if error.extensions and "code" in error.extensions:  # permission classes set their own
+            return ErrorCode(str(error.extensions["code"]))
+        if error.message.startswith("Syntax Error"):
+            return ErrorCode.GRAPHQL_PARSE_FAILED
+        return ErrorCode.GRAPHQL_VALIDATION_FAILED
+    return ErrorCode.INTERNAL
+
+
+def present(error: GraphQLError) -> GraphQLError:
+    code = error_code(error)
+    GRAPHQL_ERRORS.labels(code.value).inc()
+    if code is ErrorCode.INTERNAL:
+        log.error(
+            "unexpected error at %s",
+            ".".join(map(str, error.path or [])) or "<operation>",
+            exc_info=error.original_error,
+        )
+        return GraphQLError(
+            MASKED_MESSAGE,
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": code.value, "requestId": REQUEST_ID.get()},
+        )
+    extensions = dict(error.extensions or {})
+    original = error.original_error
+    if isinstance(original, BookgraphError):
+        extensions.update(original.extensions)
+    extensions["code"] = code.value
+    return GraphQLError(
+        error.message, nodes=error.nodes, source=error.source, positions=error.positions,
+        path=error.path, extensions=extensions,
+    )
+
+
+def present_all(errors: list[GraphQLError] | None) -> list[GraphQLError] | None:
+    """Every error of a result as the client sees it; applied once, where the response is made."""
+    return [present(e) for e in errors] if errors else errors

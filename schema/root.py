@@ -1,0 +1,62 @@
+"""The root types and the executable schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.types import ExecutionContext
+
+from resolvers import books as catalog
+from resolvers import node as nodes
+from resolvers import orders as ordering
+from schema.books import Author, Book, Genre
+from schema.orders import Customer, Order
+from schema.relay import Connection, Node
+
+# Sized to the number of distinct operations clients send, so repeated queries skip
+# parsing and validation (the largest fixed cost of a small query).
+DOCUMENT_CACHE_SIZE = 1024
+
+
+@strawberry.type
+class Query:
+    # Root fields are nullable so that a store that fails costs only its own fields,
+    # not the whole response (a non-null root field would null `data` entirely).
+    node: Node | None = strawberry.field(resolver=nodes.node, description="Any object by its global ID.")
+    nodes: list[Node | None] = strawberry.field(
+        resolver=nodes.nodes, description="Objects by their global IDs, in the same order (null where not found)."
+    )
+    book: Book | None = strawberry.field(resolver=catalog.book, description="A book by ID or ISBN.")
+    books: Connection[Book] | None = strawberry.field(resolver=catalog.books, description="The catalog, filtered and ordered.")
+    author: Author | None = strawberry.field(resolver=catalog.author)
+    genres: list[Genre] | None = strawberry.field(resolver=catalog.genres, description="Every genre with its number of books.")
+    viewer: Customer | None = strawberry.field(
+        resolver=ordering.viewer, description="The signed-in customer; null without a customer token."
+    )
+    order: Order | None = strawberry.field(resolver=ordering.order, description="One of the viewer's orders.")
+
+
+class BookgraphSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        # schema.errors logs unexpected errors once, with the request id, when the response is made;
+        # expected ones (bad input, not found) are not log noise.
+        return None
+
+
+def build_schema(**kwargs: Any) -> strawberry.Schema:
+    return BookgraphSchema(
+        query=Query,
+        types=[Book, Author, Customer, Order],
+        extensions=[
+            # Factories: the LRU caches behind them are module-level, shared by every request.
+            lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+            lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        ],
+        **kwargs,
+    )
+
+
+schema = build_schema()

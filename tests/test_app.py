@@ -1,0 +1,100 @@
+"""Operability: health, readiness, request ids, masked errors, and a store that is down."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from typing import Any
+
+import httpx
+import pytest
+
+from app import create_app
+from config import Settings
+from conftest import error_codes
+from datasources.inventory import InventorySource
+
+
+async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "stores": {"inventory": "ok", "orders": "ok", "redis": "ok"}}
+
+
+async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
+    given = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
+    forged = await client.get("/healthz", headers={"X-Request-ID": "evil\nline"})
+    assert forged.headers["x-request-id"] != "evil\nline" and len(forged.headers["x-request-id"]) == 32
+
+
+async def test_graphiql_is_served_to_browsers(client: httpx.AsyncClient) -> None:
+    page = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
+async def test_malformed_and_invalid_queries_get_codes_not_500(client: httpx.AsyncClient) -> None:
+    syntax = await client.post("/graphql", json={"query": "{ books(first: 5 { edges }"})
+    assert syntax.status_code in (200, 400)
+    assert error_codes(syntax.json()) == ["GRAPHQL_PARSE_FAILED"]
+
+    unknown = await client.post("/graphql", json={"query": "{ books { edges { node { colour } } } }"})
+    assert unknown.status_code in (200, 400)
+    body = unknown.json()
+    assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"] and "colour" in body["errors"][0]["message"]
+
+    not_json = await client.post("/graphql", content=b"{oops", headers={"Content-Type": "application/json"})
+    assert 400 <= not_json.status_code < 500
+
+
+async def test_unexpected_errors_are_masked_and_logged_with_request_id(
+    gql: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(self: InventorySource) -> list[tuple[str, int]]:
+        raise RuntimeError("secret detail: password=hunter2")
+
+    monkeypatch.setattr(InventorySource, "list_genres", broken)
+    with caplog.at_level(logging.ERROR, logger="bookgraph.errors"):
+        body = await gql("{ genres { name } books(first: 1) { edges { node { title } } } }")
+    error = body["errors"][0]
+    assert error["message"] == "Internal server error."
+    assert error["extensions"]["code"] == "INTERNAL" and len(error["extensions"]["requestId"]) == 32
+    assert "hunter2" not in str(body)
+    assert body["data"]["books"]["edges"], "the rest of the response is still served"
+    assert any("hunter2" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_a_store_that_is_down_costs_only_its_fields(settings: Settings, stores: Any) -> None:
+    port = _closed_port()
+    broken = settings.model_copy(
+        update={"orders_database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{port}/nothing", "store_connect_timeout_seconds": 1.0}
+    )
+    application = create_app(broken)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            from conftest import token_for
+
+            response = await http.post(
+                "/graphql",
+                json={"query": "{ books(first: 2) { edges { node { title } } } viewer { name } }"},
+                headers={"Authorization": f"Bearer {token_for(broken, 'demo-customer-1')}"},
+            )
+            body = response.json()
+            assert response.status_code == 200
+            assert len(body["data"]["books"]["edges"]) == 2
+            assert body["data"]["viewer"] is None
+            assert error_codes(body) == ["SOURCE_UNAVAILABLE"]
+            assert body["errors"][0]["extensions"]["store"] == "orders"
+
+            ready = await http.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["stores"]["orders"].startswith("unavailable")
+            assert ready.json()["stores"]["inventory"] == "ok"

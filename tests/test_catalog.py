@@ -1,0 +1,147 @@
+"""The catalog as a frontend sees it: lookups, filters, ordering, cursors, Relay nodes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from conftest import error_codes
+
+BOOK_FIELDS = "id isbn title publishedYear price { amount currency } genres authors { id name } stock { onHand reserved available status }"
+
+
+async def all_pages(gql: Any, filter: dict[str, Any] | None, order_by: dict[str, Any] | None, first: int = 37) -> list[dict[str, Any]]:
+    query = f"""
+    query ($first: Int!, $after: String, $filter: BookFilter, $orderBy: BookOrder) {{
+      books(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {{
+        totalCount
+        pageInfo {{ hasNextPage hasPreviousPage endCursor }}
+        edges {{ cursor node {{ {BOOK_FIELDS} }} }}
+      }}
+    }}"""
+    nodes: list[dict[str, Any]] = []
+    after = None
+    while True:
+        body = await gql(query, {"first": first, "after": after, "filter": filter, "orderBy": order_by})
+        assert "errors" not in body, body
+        connection = body["data"]["books"]
+        nodes += [e["node"] for e in connection["edges"]]
+        assert connection["pageInfo"]["hasPreviousPage"] is (after is not None)
+        if not connection["pageInfo"]["hasNextPage"]:
+            assert len(nodes) == connection["totalCount"]
+            return nodes
+        after = connection["pageInfo"]["endCursor"]
+
+
+async def test_cursor_pagination_walks_the_whole_catalog_in_order(gql: Any) -> None:
+    nodes = await all_pages(gql, None, {"field": "PRICE", "direction": "DESC"})
+    assert len(nodes) == 400
+    assert len({n["id"] for n in nodes}) == 400
+    prices = [Decimal(n["price"]["amount"]) for n in nodes]
+    assert prices == sorted(prices, reverse=True)
+
+
+async def test_filters_combine(gql: Any) -> None:
+    genres = (await gql("{ genres { name bookCount } }"))["data"]["genres"]
+    assert len(genres) >= 20
+    genre = max(genres, key=lambda g: g["bookCount"])
+    filter = {
+        "genres": [genre["name"]],
+        "inStock": True,
+        "priceRange": {"min": "5.00", "max": "30.00"},
+        "publishedYearRange": {"min": 1980},
+    }
+    nodes = await all_pages(gql, filter, {"field": "PUBLISHED_YEAR", "direction": "ASC"}, first=7)
+    assert nodes, "the most common genre has in-stock books in range"
+    assert len(nodes) < genre["bookCount"]
+    for n in nodes:
+        assert genre["name"] in n["genres"]
+        assert n["stock"]["available"] > 0 and n["stock"]["status"] in ("IN_STOCK", "LOW_STOCK")
+        assert Decimal("5") <= Decimal(n["price"]["amount"]) <= Decimal("30")
+        assert n["publishedYear"] >= 1980
+    years = [n["publishedYear"] for n in nodes]
+    assert years == sorted(years)
+
+
+async def test_out_of_stock_filter_and_status(gql: Any) -> None:
+    nodes = await all_pages(gql, {"inStock": False}, None)
+    assert nodes
+    assert all(n["stock"]["available"] == 0 and n["stock"]["status"] == "OUT_OF_STOCK" for n in nodes)
+
+
+async def test_title_contains_is_case_insensitive_and_literal(gql: Any) -> None:
+    first = (await gql("{ books(first: 1) { edges { node { title } } } }"))["data"]["books"]["edges"][0]["node"]["title"]
+    word = max(first.split(), key=len).strip(",:;")
+    nodes = await all_pages(gql, {"titleContains": word.upper()}, None)
+    assert nodes and all(word.lower() in n["title"].lower() for n in nodes)
+    # `%` and `_` are matched literally, not as LIKE wildcards.
+    percent = await all_pages(gql, {"titleContains": "%"}, None)
+    assert len(percent) < 400 and all("%" in n["title"] for n in percent)
+
+
+async def test_author_filter_and_author_books(gql: Any) -> None:
+    book = (await gql(f"{{ books(first: 1) {{ edges {{ node {{ {BOOK_FIELDS} }} }} }} }}"))["data"]["books"]["edges"][0]["node"]
+    author = book["authors"][0]
+    by_filter = await all_pages(gql, {"authorIds": [author["id"]]}, None)
+    body = await gql(
+        "query ($id: ID!) { author(id: $id) { name books(first: 100) { totalCount edges { node { id } } } } }",
+        {"id": author["id"]},
+    )
+    connection = body["data"]["author"]["books"]
+    assert body["data"]["author"]["name"] == author["name"]
+    assert {e["node"]["id"] for e in connection["edges"]} == {n["id"] for n in by_filter}
+    assert connection["totalCount"] == len(by_filter)
+    assert all(author["name"] in [a["name"] for a in n["authors"]] for n in by_filter)
+
+
+async def test_book_by_id_isbn_and_node(gql: Any) -> None:
+    book = (await gql(f"{{ books(first: 1) {{ edges {{ node {{ {BOOK_FIELDS} }} }} }} }}"))["data"]["books"]["edges"][0]["node"]
+    by_id = await gql(f"query ($id: ID!) {{ book(id: $id) {{ {BOOK_FIELDS} }} }}", {"id": book["id"]})
+    by_isbn = await gql(f"query ($isbn: String!) {{ book(isbn: $isbn) {{ {BOOK_FIELDS} }} }}", {"isbn": book["isbn"]})
+    by_node = await gql(f"query ($id: ID!) {{ node(id: $id) {{ __typename ... on Book {{ {BOOK_FIELDS} }} }} }}", {"id": book["id"]})
+    assert by_id["data"]["book"] == by_isbn["data"]["book"] == book
+    assert by_node["data"]["node"] == {"__typename": "Book", **book}
+    assert book["price"]["currency"] == "USD"
+    assert len(book["isbn"]) == 13
+
+
+async def test_unknown_and_malformed_ids_get_clear_codes(gql: Any) -> None:
+    book = (await gql("{ books(first: 1) { edges { node { id } } } }"))["data"]["books"]["edges"][0]["node"]
+    author = (await gql("query ($id: ID!) { book(id: $id) { authors { id } } }", {"id": book["id"]}))["data"]["book"]["authors"][0]
+
+    missing = await gql('{ book(isbn: "9780000000002") { title } }')
+    assert missing["data"] == {"book": None} and error_codes(missing) == ["NOT_FOUND"]
+
+    garbage = await gql('{ node(id: "not-an-id!") { id } }')
+    assert garbage["data"] == {"node": None} and error_codes(garbage) == ["BAD_USER_INPUT"]
+
+    wrong_type = await gql("query ($id: ID!) { book(id: $id) { title } }", {"id": author["id"]})
+    assert error_codes(wrong_type) == ["BAD_USER_INPUT"]
+    assert "not the ID of a Book" in wrong_type["errors"][0]["message"]
+
+    both = await gql('query ($id: ID!) { book(id: $id, isbn: "1") { title } }', {"id": book["id"]})
+    assert error_codes(both) == ["BAD_USER_INPUT"]
+
+    mixed = await gql(
+        'query ($ids: [ID!]!) { nodes(ids: $ids) { id } }', {"ids": [book["id"], "QmFkOjE", "Qm9vazo5OTk5OTk"]}
+    )
+    assert mixed["data"]["nodes"] == [{"id": book["id"]}, None, None]
+    assert sorted((e["path"][1], e["extensions"]["code"]) for e in mixed["errors"]) == [(1, "NOT_FOUND"), (2, "NOT_FOUND")]
+
+
+async def test_bad_arguments_are_refused(gql: Any) -> None:
+    too_many = await gql("{ books(first: 1000) { edges { cursor } } }")
+    assert error_codes(too_many) == ["BAD_USER_INPUT"] and too_many["data"] == {"books": None}
+
+    bad_cursor = await gql('{ books(first: 5, after: "bogus") { edges { cursor } } }')
+    assert error_codes(bad_cursor) == ["BAD_USER_INPUT"]
+
+    cursor = (await gql("{ books(first: 1) { pageInfo { endCursor } } }"))["data"]["books"]["pageInfo"]["endCursor"]
+    other_order = await gql(
+        "query ($after: String) { books(first: 1, after: $after, orderBy: {field: PRICE}) { edges { cursor } } }",
+        {"after": cursor},
+    )
+    assert error_codes(other_order) == ["BAD_USER_INPUT"]
+
+    inverted = await gql('{ books(filter: {priceRange: {min: "20", max: "10"}}) { totalCount } }')
+    assert error_codes(inverted) == ["BAD_USER_INPUT"]
