@@ -38,11 +38,11 @@ class GraphQLApp(GraphQL[Context, None]):
         result.errors = present_all(result.errors)
         return process_result(result)
 
-    async def get_context(self, request: Request | WebSocket, response: Response | None = None) -> Context:
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state = request.app.state
         return build_context(
             request,
-            response,
+            response if isinstance(response, Response) else None,
             state.settings,
             state.stores,
             request.user,
@@ -59,7 +59,9 @@ async def readyz(request: Request) -> Response:
     failing = {store: problem for store, problem in problems.items() if problem}
     body: dict[str, Any] = {
         "status": "unavailable" if failing else "ready",
-        "stores": {store: ("unavailable: " + problem if problem else "ok") for store, problem in problems.items()},
+        "stores": {
+            store: ("unavailable: " + problem if problem else "ok") for store, problem in problems.items()
+        },
     }
     return JSONResponse(body, status_code=503 if failing else 200)
 

@@ -83,7 +83,9 @@ async def seed_stores(stores: Any, books: int, customers: int, orders: int, seed
 @app.command()
 def seed(
     books: Annotated[int, typer.Option(min=1, help="Books in the demo catalog.")] = DEFAULT_BOOKS,
-    customers: Annotated[int, typer.Option(min=1, help="Demo customers (subjects demo-customer-N).")] = DEFAULT_CUSTOMERS,
+    customers: Annotated[
+        int, typer.Option(min=1, help="Demo customers (subjects demo-customer-N).")
+    ] = DEFAULT_CUSTOMERS,
     orders: Annotated[int, typer.Option(min=0, help="Orders in the demo history.")] = DEFAULT_ORDERS,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 42,
 ) -> None:
@@ -170,7 +172,8 @@ def serve(
         _run(settings, prepare)
     url = f"http://{host}:{port}/graphql"
     console.print(f"\n[bold]GraphiQL:[/bold] {url}")
-    console.print("[bold]A token:[/bold] bookgraph token --sub demo-customer-1  (send it as `Authorization: Bearer <token>`)")
+    console.print("[bold]A token:[/bold] bookgraph token --sub demo-customer-1")
+    console.print("  send it as the header `Authorization: Bearer <token>`")
     if settings.environment == "development":
         console.print(f"[dim]demo-customer-1:[/dim] {issue_token(settings, 'demo-customer-1')}\n")
     uvicorn.run(
@@ -205,7 +208,9 @@ def schema(
 @app.command()
 def token(
     sub: Annotated[str, typer.Option(help="Subject: the customer's identity, e.g. demo-customer-1.")],
-    name: Annotated[str | None, typer.Option(help="Display name (used when the customer is created).")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Display name (used when the customer is created).")
+    ] = None,
     email: Annotated[str | None, typer.Option(help="Email (used when the customer is created).")] = None,
     role: Annotated[Role, typer.Option(help="customer, partner or admin.")] = Role.CUSTOMER,
     ttl: Annotated[int, typer.Option(min=60, help="Lifetime in seconds.")] = 7 * 24 * 3600,

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent
@@ -43,6 +43,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     graphiql: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets_outside_development(self) -> Settings:
+        secret = self.jwt_secret.get_secret_value()
+        if self.environment == "production" and (
+            secret == DEVELOPMENT_JWT_SECRET or len(secret.encode()) < 32
+        ):
+            raise ValueError("JWT_SECRET must be set to at least 32 random bytes in production")
+        return self
 
     @property
     def inventory_path(self) -> Path:

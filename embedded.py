@@ -26,7 +26,7 @@ def start_postgres(directory: Path, database: str = "bookgraph") -> str:
     import pgserver
 
     directory.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(directory, cleanup_mode="stop")
+    server = pgserver.get_server(directory, cleanup_mode="stop")  # type: ignore[attr-defined]
     _handles.append(server)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "1 row" not in exists:
@@ -46,6 +46,14 @@ def start_redis(db_file: Path) -> str:
 def with_embedded_stores(settings: Settings) -> Settings:
     """Return settings whose store URLs are all set, starting embedded stores for the missing ones."""
     updates: dict[str, str] = {}
+    missing = [
+        name.upper()
+        for name in ("inventory_database_url", "orders_database_url", "redis_url")
+        if not getattr(settings, name)
+    ]
+    if missing and settings.environment == "production":
+        # A production process must never quietly start private stores of its own.
+        raise RuntimeError(f"set {', '.join(missing)} in production")
     if not settings.inventory_database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         updates["inventory_database_url"] = sqlite_url(settings.inventory_path)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from starlette.authentication import BaseUser
+
 
 class Role(StrEnum):
     ANONYMOUS = "anonymous"
@@ -14,7 +16,7 @@ class Role(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Viewer:
+class Viewer(BaseUser):
     role: Role
     subject: str | None = None
     name: str | None = None
@@ -23,6 +25,14 @@ class Viewer:
     @property
     def is_authenticated(self) -> bool:
         return self.role is not Role.ANONYMOUS
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.subject or ""
+
+    @property
+    def identity(self) -> str:
+        return self.subject or ""
 
     @property
     def is_admin(self) -> bool:

@@ -51,7 +51,13 @@ def _genre(
     **words: str,
 ) -> _Genre:
     return _Genre(
-        weight, price, _words(related), label, _words(authors), titles, sentences,
+        weight,
+        price,
+        _words(related),
+        label,
+        _words(authors),
+        titles,
+        sentences,
         {slot: _words(text) for slot, text in words.items()},
     )
 
@@ -1413,9 +1419,7 @@ def _author_pools(
     return pools
 
 
-def _pick_authors(
-    rng: random.Random, pool: tuple[tuple[str, ...], list[float]]
-) -> tuple[str, ...]:
+def _pick_authors(rng: random.Random, pool: tuple[tuple[str, ...], list[float]]) -> tuple[str, ...]:
     names, cum = pool
     first = _weighted(rng, names, cum)
     if rng.random() < 0.85:
@@ -1655,8 +1659,7 @@ def generate_orders(
     # Lognormal activity: most customers order now and then, a few order a lot.
     activity = list(accumulate(rng.lognormvariate(0.0, 1.0) for _ in customers))
     tastes = [
-        tuple(genre for genre in person.favourite_genres if genre in shop.shelves)
-        for person in customers
+        tuple(genre for genre in person.favourite_genres if genre in shop.shelves) for person in customers
     ]
     return _orders(rng, shop, customers, tastes, activity, orders, now)
 

@@ -30,7 +30,12 @@ FIELDS = ("isbn", "title", "authors", "description", "genres", "published_year",
 REQUIRED_COLUMNS = ("isbn", "title", "authors", "published_year", "price", "stock")
 
 _FORMAT_NAMES: dict[str, Format] = {"csv": "csv", "jsonl": "jsonl", "ndjson": "jsonl", "json-lines": "jsonl"}
-_EXTENSIONS: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json-lines": "jsonl"}
+_EXTENSIONS: dict[str, Format] = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json-lines": "jsonl",
+}
 
 MAX_TITLE = 500
 MAX_AUTHOR = 200
@@ -220,7 +225,9 @@ def _validate(rows: _RawRows) -> Iterator[BookRecord | RowError]:
         if isinstance(result, list):
             yield from result
         elif result.isbn in first_line:
-            yield RowError(line, "isbn", f"duplicate isbn {result.isbn}, first seen on line {first_line[result.isbn]}")
+            yield RowError(
+                line, "isbn", f"duplicate isbn {result.isbn}, first seen on line {first_line[result.isbn]}"
+            )
         else:
             first_line[result.isbn] = line
             yield result
@@ -286,7 +293,9 @@ def _names(value: object, field: str, noun: str, max_len: int, required: bool) -
         raise _Invalid(f"at least one {noun} is required")
     for name in names:
         if len(name) > max_len:
-            raise _Invalid(f"each {noun} must be at most {max_len} characters, {_shown(name)} has {len(name)}")
+            raise _Invalid(
+                f"each {noun} must be at most {max_len} characters, {_shown(name)} has {len(name)}"
+            )
     return names
 
 

@@ -64,9 +64,7 @@ def store_errors(store: str) -> Iterator[None]:
         raise SourceUnavailable(store) from exc
 
 
-def loader(
-    name: str, store: str, batch: Callable[[list[K]], Awaitable[list[V]]]
-) -> DataLoader[K, V]:
+def loader(name: str, store: str, batch: Callable[[list[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
     """A per-request DataLoader named for metrics, whose failures are attributed to `store`."""
     histogram = LOADER_BATCH_SIZE.labels(name)
 

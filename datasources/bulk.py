@@ -56,7 +56,9 @@ async def write_books(
 async def _write_book_chunk(conn: AsyncConnection, chunk: Sequence[BookRecord]) -> dict[str, tuple[int, int]]:
     names = sorted({name for r in chunk for name in r.authors})
     await conn.execute(_upsert(conn, authors).on_conflict_do_nothing(), [{"name": n} for n in names])
-    author_ids = dict((await conn.execute(sa.select(authors.c.name, authors.c.id).where(authors.c.name.in_(names)))).all())
+    author_ids = dict(
+        (await conn.execute(sa.select(authors.c.name, authors.c.id).where(authors.c.name.in_(names)))).all()
+    )
 
     insert = _upsert(conn, books)
     await conn.execute(
@@ -82,7 +84,9 @@ async def _write_book_chunk(conn: AsyncConnection, chunk: Sequence[BookRecord]) 
         ],
     )
     isbns = [r.isbn for r in chunk]
-    book_ids = dict((await conn.execute(sa.select(books.c.isbn, books.c.id).where(books.c.isbn.in_(isbns)))).all())
+    book_ids = dict(
+        (await conn.execute(sa.select(books.c.isbn, books.c.id).where(books.c.isbn.in_(isbns)))).all()
+    )
     ids = list(book_ids.values())
 
     # Authors and genres are replaced wholesale: the file is the truth for the books it names.
@@ -156,11 +160,21 @@ def _events(order_id: int, record: OrderRecord) -> list[dict[str, Any]]:
     # A stable jitter per order so timelines differ but re-seeding is reproducible.
     jitter = int(hashlib.blake2b(record.number.encode(), digest_size=2).hexdigest(), 16) % 600
     at: datetime = record.placed_at
-    events = [{"order_id": order_id, "from_status": None, "to_status": "PENDING", "occurred_at": at, "note": None}]
+    events = [
+        {"order_id": order_id, "from_status": None, "to_status": "PENDING", "occurred_at": at, "note": None}
+    ]
     previous = "PENDING"
     for status, delay in _LIFECYCLES[record.status]:
         at = at + delay + timedelta(seconds=jitter)
-        events.append({"order_id": order_id, "from_status": previous, "to_status": status, "occurred_at": at, "note": None})
+        events.append(
+            {
+                "order_id": order_id,
+                "from_status": previous,
+                "to_status": status,
+                "occurred_at": at,
+                "note": None,
+            }
+        )
         previous = status
     return events
 
@@ -200,7 +214,7 @@ async def write_orders(
                         for r, lines in priced
                     ],
                 )
-                new_ids = dict(result.all())
+                new_ids: dict[str, int] = {row.number: row.id for row in result}
                 fresh = [(new_ids[r.number], r, lines) for r, lines in priced if r.number in new_ids]
                 if fresh:
                     await conn.execute(
@@ -211,9 +225,9 @@ async def write_orders(
                             for (book_id, price), qty in lines
                         ],
                     )
-                    await conn.execute(sa.insert(order_events), [e for oid, r, _ in fresh for e in _events(oid, r)])
+                    await conn.execute(
+                        sa.insert(order_events), [e for oid, r, _ in fresh for e in _events(oid, r)]
+                    )
                 written += len(fresh)
         progress(len(chunk))
     return written
-
-

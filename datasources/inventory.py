@@ -232,7 +232,9 @@ class InventorySource:
                 rows = await self._rows(
                     partitioned(query, book_authors.c.author_id, books.c.title, books.c.id, first, False)
                 )
-                for author_id, group in zip(author_ids, grouped(author_ids, rows, lambda r: r.author_id), strict=True):
+                for author_id, group in zip(
+                    author_ids, grouped(author_ids, rows, lambda r: r.author_id), strict=True
+                ):
                     pages[(author_id, first, after)] = page_of(
                         [_book(r) for r in group], [(r.title, r.id) for r in group], first, after
                     )
@@ -244,11 +246,11 @@ class InventorySource:
     def book_count_by_author_id(self) -> DataLoader[int, int]:
         async def batch(author_ids: list[int]) -> list[int]:
             rows = await self._rows(
-                sa.select(book_authors.c.author_id, sa.func.count())
+                sa.select(book_authors.c.author_id, sa.func.count().label("n"))
                 .where(book_authors.c.author_id.in_(author_ids))
                 .group_by(book_authors.c.author_id)
             )
-            counts: dict[int, int] = {r[0]: r[1] for r in rows}
+            counts: dict[int, int] = {r.author_id: r.n for r in rows}
             return [counts.get(a, 0) for a in author_ids]
 
         return loader("book_count_by_author_id", STORE, batch)
@@ -268,16 +270,18 @@ class InventorySource:
         return page_of(items, keys, first, after)
 
     async def count_books(self, query: BookQuery) -> int:
-        rows = await self._rows(sa.select(sa.func.count()).select_from(books).where(*query.where()))
-        return int(rows[0][0])
+        rows = await self._rows(
+            sa.select(sa.func.count().label("n")).select_from(books).where(*query.where())
+        )
+        return int(rows[0].n)
 
     async def list_genres(self) -> list[tuple[str, int]]:
         rows = await self._rows(
-            sa.select(book_genres.c.genre, sa.func.count())
+            sa.select(book_genres.c.genre, sa.func.count().label("n"))
             .group_by(book_genres.c.genre)
             .order_by(book_genres.c.genre)
         )
-        return [(r[0], r[1]) for r in rows]
+        return [(r.genre, r.n) for r in rows]
 
 
 async def ping(engine: AsyncEngine) -> None:

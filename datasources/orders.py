@@ -64,7 +64,13 @@ class OrderEventRow:
     note: str | None
 
 
-_CUSTOMER_COLUMNS = (customers.c.id, customers.c.subject, customers.c.name, customers.c.email, customers.c.created_at)
+_CUSTOMER_COLUMNS = (
+    customers.c.id,
+    customers.c.subject,
+    customers.c.name,
+    customers.c.email,
+    customers.c.created_at,
+)
 _ORDER_COLUMNS = (
     orders.c.id,
     orders.c.number,
@@ -157,7 +163,10 @@ class OrdersSource:
                 .order_by(order_events.c.order_id, order_events.c.occurred_at, order_events.c.id)
             )
             return [
-                [OrderEventRow(r.id, r.order_id, r.from_status, r.to_status, r.occurred_at, r.note) for r in group]
+                [
+                    OrderEventRow(r.id, r.order_id, r.from_status, r.to_status, r.occurred_at, r.note)
+                    for r in group
+                ]
                 for group in grouped(order_ids, rows, lambda r: r.order_id)
             ]
 
@@ -198,14 +207,14 @@ class OrdersSource:
                 by_statuses.setdefault(statuses, []).append(customer_id)
             for statuses, customer_ids in by_statuses.items():
                 rows = await self._rows(
-                    sa.select(orders.c.customer_id, sa.func.count())
+                    sa.select(orders.c.customer_id, sa.func.count().label("n"))
                     .where(
                         orders.c.customer_id.in_(customer_ids),
                         orders.c.status.in_(statuses) if statuses is not None else sa.true(),
                     )
                     .group_by(orders.c.customer_id)
                 )
-                found = {r[0]: r[1] for r in rows}
+                found: dict[int, int] = {r.customer_id: r.n for r in rows}
                 counts.update({(c, statuses): found.get(c, 0) for c in customer_ids})
             return [counts[k] for k in keys]
 
@@ -234,7 +243,9 @@ class OrdersSource:
             async with self.engine.begin() as conn:
                 await conn.execute(insert)
                 row = (
-                    await conn.execute(sa.select(*_CUSTOMER_COLUMNS).where(customers.c.subject == viewer.subject))
+                    await conn.execute(
+                        sa.select(*_CUSTOMER_COLUMNS).where(customers.c.subject == viewer.subject)
+                    )
                 ).one()
         created = _customer(row)
         self.customers_by_subject.clear(viewer.subject).prime(viewer.subject, created)

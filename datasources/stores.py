@@ -27,14 +27,15 @@ class Stores:
         timeout = settings.store_connect_timeout_seconds
         return cls(
             inventory=create_engine(
-                settings.inventory_database_url, inventory.STORE, pool_size=settings.pool_size, timeout=timeout
+                settings.inventory_database_url,
+                inventory.STORE,
+                pool_size=settings.pool_size,
+                timeout=timeout,
             ),
             orders=create_engine(
                 settings.orders_database_url, orders.STORE, pool_size=settings.pool_size, timeout=timeout
             ),
-            redis=Redis.from_url(
-                settings.redis_url, socket_connect_timeout=timeout, socket_timeout=timeout
-            ),
+            redis=Redis.from_url(settings.redis_url, socket_connect_timeout=timeout, socket_timeout=timeout),
         )
 
     async def migrate(self) -> None:

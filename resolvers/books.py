@@ -71,7 +71,9 @@ def book_query(filter: BookFilter | None, order: BookOrder) -> BookQuery:
         raise BadUserInput("`publishedYearRange.min` is above `publishedYearRange.max`.", argument="filter")
     return BookQuery(
         genres=tuple(filter.genres) if filter.genres is not None else None,
-        author_ids=tuple(pk_of(a, "Author") for a in filter.author_ids) if filter.author_ids is not None else None,
+        author_ids=tuple(pk_of(a, "Author") for a in filter.author_ids)
+        if filter.author_ids is not None
+        else None,
         min_price_cents=to_cents(price.min) if price and price.min is not None else None,
         max_price_cents=to_cents(price.max) if price and price.max is not None else None,
         in_stock=filter.in_stock,

@@ -116,9 +116,13 @@ class YearRange:
 @strawberry.input(description="Books matching every given condition.")
 class BookFilter:
     genres: list[str] | None = strawberry.field(default=None, description="Any of these genres.")
-    author_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="By any of these authors.")
+    author_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="By any of these authors."
+    )
     price_range: PriceRange | None = None
-    in_stock: bool | None = strawberry.field(default=None, description="Only books that can (or cannot) be ordered.")
+    in_stock: bool | None = strawberry.field(
+        default=None, description="Only books that can (or cannot) be ordered."
+    )
     published_year_range: YearRange | None = None
     title_contains: str | None = strawberry.field(default=None, description="Case-insensitive.")
 

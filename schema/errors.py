@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+
 from graphql import GraphQLError
 
 from errors import BookgraphError, ErrorCode
@@ -47,8 +48,12 @@ def present(error: GraphQLError) -> GraphQLError:
         extensions.update(original.extensions)
     extensions["code"] = code.value
     return GraphQLError(
-        error.message, nodes=error.nodes, source=error.source, positions=error.positions,
-        path=error.path, extensions=extensions,
+        error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
     )
 
 

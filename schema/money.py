@@ -11,8 +11,8 @@ _CENT = Decimal("0.01")
 
 @strawberry.type(description="An exact amount of money.")
 class Money:
-    amount: Decimal = strawberry.field(description="Decimal amount, e.g. \"12.99\".")
-    currency: str = strawberry.field(description="ISO 4217 code, e.g. \"USD\".")
+    amount: Decimal = strawberry.field(description='Decimal amount, e.g. "12.99".')
+    currency: str = strawberry.field(description='ISO 4217 code, e.g. "USD".')
 
     @classmethod
     def of(cls, cents: int, currency: str) -> Money:

@@ -124,7 +124,9 @@ class Order(Node):
     @strawberry.field
     async def lines(self, info: Info) -> list[OrderLine]:
         currency = self.total.currency
-        return [OrderLine.from_row(r, currency) for r in await info.context.orders.lines_by_order_id.load(self.pk)]
+        return [
+            OrderLine.from_row(r, currency) for r in await info.context.orders.lines_by_order_id.load(self.pk)
+        ]
 
     @strawberry.field
     async def customer(self, info: Info) -> Customer:

@@ -27,12 +27,17 @@ class Query:
     # not the whole response (a non-null root field would null `data` entirely).
     node: Node | None = strawberry.field(resolver=nodes.node, description="Any object by its global ID.")
     nodes: list[Node | None] = strawberry.field(
-        resolver=nodes.nodes, description="Objects by their global IDs, in the same order (null where not found)."
+        resolver=nodes.nodes,
+        description="Objects by their global IDs, in the same order (null where not found).",
     )
     book: Book | None = strawberry.field(resolver=catalog.book, description="A book by ID or ISBN.")
-    books: Connection[Book] | None = strawberry.field(resolver=catalog.books, description="The catalog, filtered and ordered.")
+    books: Connection[Book] | None = strawberry.field(
+        resolver=catalog.books, description="The catalog, filtered and ordered."
+    )
     author: Author | None = strawberry.field(resolver=catalog.author)
-    genres: list[Genre] | None = strawberry.field(resolver=catalog.genres, description="Every genre with its number of books.")
+    genres: list[Genre] | None = strawberry.field(
+        resolver=catalog.genres, description="Every genre with its number of books."
+    )
     viewer: Customer | None = strawberry.field(
         resolver=ordering.viewer, description="The signed-in customer; null without a customer token."
     )
@@ -40,7 +45,9 @@ class Query:
 
 
 class BookgraphSchema(strawberry.Schema):
-    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
         # schema.errors logs unexpected errors once, with the request id, when the response is made;
         # expected ones (bad input, not found) are not log noise.
         return None

@@ -127,7 +127,9 @@ class GraphQLClient:
         headers = {}
         if as_ is not None:
             headers["Authorization"] = f"Bearer {token_for(self.settings, as_, role, **claims)}"
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body

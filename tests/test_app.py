@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import error_codes
 
 from app import create_app
 from config import Settings
-from conftest import error_codes
 from datasources.inventory import InventorySource
 
 
@@ -74,7 +74,10 @@ def _closed_port() -> int:
 async def test_a_store_that_is_down_costs_only_its_fields(settings: Settings, stores: Any) -> None:
     port = _closed_port()
     broken = settings.model_copy(
-        update={"orders_database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{port}/nothing", "store_connect_timeout_seconds": 1.0}
+        update={
+            "orders_database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{port}/nothing",
+            "store_connect_timeout_seconds": 1.0,
+        }
     )
     application = create_app(broken)
     async with application.router.lifespan_context(application):

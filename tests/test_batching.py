@@ -24,7 +24,9 @@ async def heavy_buyer(stores: Stores) -> str:
         rows = (await conn.execute(sa.select(books.c.isbn, books.c.id, books.c.price_cents).limit(90))).all()
     catalog = {r.isbn: (r.id, r.price_cents) for r in rows}
     isbns = list(catalog)
-    ids = await write_customers(stores.orders, [CustomerRecord(HEAVY_BUYER, "Heavy Buyer", "heavy@example.com", ())])
+    ids = await write_customers(
+        stores.orders, [CustomerRecord(HEAVY_BUYER, "Heavy Buyer", "heavy@example.com", ())]
+    )
     start = datetime(2026, 1, 1, tzinfo=UTC)
     history = [
         OrderRecord(
@@ -51,7 +53,9 @@ query ($first: Int!) {
 """
 
 
-async def measure(gql: Any, counter: Any, query: str, variables: dict[str, Any], **auth: Any) -> tuple[dict[str, int], dict[str, Any]]:
+async def measure(
+    gql: Any, counter: Any, query: str, variables: dict[str, Any], **auth: Any
+) -> tuple[dict[str, int], dict[str, Any]]:
     # A first run warms caches that are not per request (parsed documents, pool connections).
     await gql(query, variables, **auth)
     counting = counter()
@@ -60,7 +64,9 @@ async def measure(gql: Any, counter: Any, query: str, variables: dict[str, Any],
     return counting.delta(), body["data"]
 
 
-async def test_order_history_costs_one_statement_per_store_level(gql: Any, count_statements: Any, heavy_buyer: str) -> None:
+async def test_order_history_costs_one_statement_per_store_level(
+    gql: Any, count_statements: Any, heavy_buyer: str
+) -> None:
     small, data5 = await measure(gql, count_statements, ORDER_HISTORY, {"first": 5}, as_=heavy_buyer)
     large, data50 = await measure(gql, count_statements, ORDER_HISTORY, {"first": 50}, as_=heavy_buyer)
 
@@ -80,7 +86,9 @@ query ($first: Int!) {
 """
 
 
-async def test_catalog_page_statements_do_not_grow_with_page_size(gql: Any, count_statements: Any, stores: Stores) -> None:
+async def test_catalog_page_statements_do_not_grow_with_page_size(
+    gql: Any, count_statements: Any, stores: Stores
+) -> None:
     small, data5 = await measure(gql, count_statements, CATALOG_PAGE, {"first": 5})
     large, data50 = await measure(gql, count_statements, CATALOG_PAGE, {"first": 50})
     assert len(data5["books"]["edges"]) == 5 and len(data50["books"]["edges"]) == 50
@@ -115,7 +123,9 @@ query ($first: Int!) {
 """
 
 
-async def test_order_customer_and_events_are_batched(gql: Any, count_statements: Any, heavy_buyer: str) -> None:
+async def test_order_customer_and_events_are_batched(
+    gql: Any, count_statements: Any, heavy_buyer: str
+) -> None:
     small, _ = await measure(gql, count_statements, ORDER_DETAILS, {"first": 5}, as_=heavy_buyer)
     large, data = await measure(gql, count_statements, ORDER_DETAILS, {"first": 50}, as_=heavy_buyer)
     edges = data["viewer"]["orders"]["edges"]

@@ -10,7 +10,9 @@ from conftest import error_codes
 BOOK_FIELDS = "id isbn title publishedYear price { amount currency } genres authors { id name } stock { onHand reserved available status }"
 
 
-async def all_pages(gql: Any, filter: dict[str, Any] | None, order_by: dict[str, Any] | None, first: int = 37) -> list[dict[str, Any]]:
+async def all_pages(
+    gql: Any, filter: dict[str, Any] | None, order_by: dict[str, Any] | None, first: int = 37
+) -> list[dict[str, Any]]:
     query = f"""
     query ($first: Int!, $after: String, $filter: BookFilter, $orderBy: BookOrder) {{
       books(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {{
@@ -70,7 +72,9 @@ async def test_out_of_stock_filter_and_status(gql: Any) -> None:
 
 
 async def test_title_contains_is_case_insensitive_and_literal(gql: Any) -> None:
-    first = (await gql("{ books(first: 1) { edges { node { title } } } }"))["data"]["books"]["edges"][0]["node"]["title"]
+    first = (await gql("{ books(first: 1) { edges { node { title } } } }"))["data"]["books"]["edges"][0][
+        "node"
+    ]["title"]
     word = max(first.split(), key=len).strip(",:;")
     nodes = await all_pages(gql, {"titleContains": word.upper()}, None)
     assert nodes and all(word.lower() in n["title"].lower() for n in nodes)
@@ -80,7 +84,9 @@ async def test_title_contains_is_case_insensitive_and_literal(gql: Any) -> None:
 
 
 async def test_author_filter_and_author_books(gql: Any) -> None:
-    book = (await gql(f"{{ books(first: 1) {{ edges {{ node {{ {BOOK_FIELDS} }} }} }} }}"))["data"]["books"]["edges"][0]["node"]
+    book = (await gql(f"{{ books(first: 1) {{ edges {{ node {{ {BOOK_FIELDS} }} }} }} }}"))["data"]["books"][
+        "edges"
+    ][0]["node"]
     author = book["authors"][0]
     by_filter = await all_pages(gql, {"authorIds": [author["id"]]}, None)
     body = await gql(
@@ -95,10 +101,17 @@ async def test_author_filter_and_author_books(gql: Any) -> None:
 
 
 async def test_book_by_id_isbn_and_node(gql: Any) -> None:
-    book = (await gql(f"{{ books(first: 1) {{ edges {{ node {{ {BOOK_FIELDS} }} }} }} }}"))["data"]["books"]["edges"][0]["node"]
+    book = (await gql(f"{{ books(first: 1) {{ edges {{ node {{ {BOOK_FIELDS} }} }} }} }}"))["data"]["books"][
+        "edges"
+    ][0]["node"]
     by_id = await gql(f"query ($id: ID!) {{ book(id: $id) {{ {BOOK_FIELDS} }} }}", {"id": book["id"]})
-    by_isbn = await gql(f"query ($isbn: String!) {{ book(isbn: $isbn) {{ {BOOK_FIELDS} }} }}", {"isbn": book["isbn"]})
-    by_node = await gql(f"query ($id: ID!) {{ node(id: $id) {{ __typename ... on Book {{ {BOOK_FIELDS} }} }} }}", {"id": book["id"]})
+    by_isbn = await gql(
+        f"query ($isbn: String!) {{ book(isbn: $isbn) {{ {BOOK_FIELDS} }} }}", {"isbn": book["isbn"]}
+    )
+    by_node = await gql(
+        f"query ($id: ID!) {{ node(id: $id) {{ __typename ... on Book {{ {BOOK_FIELDS} }} }} }}",
+        {"id": book["id"]},
+    )
     assert by_id["data"]["book"] == by_isbn["data"]["book"] == book
     assert by_node["data"]["node"] == {"__typename": "Book", **book}
     assert book["price"]["currency"] == "USD"
@@ -107,7 +120,9 @@ async def test_book_by_id_isbn_and_node(gql: Any) -> None:
 
 async def test_unknown_and_malformed_ids_get_clear_codes(gql: Any) -> None:
     book = (await gql("{ books(first: 1) { edges { node { id } } } }"))["data"]["books"]["edges"][0]["node"]
-    author = (await gql("query ($id: ID!) { book(id: $id) { authors { id } } }", {"id": book["id"]}))["data"]["book"]["authors"][0]
+    author = (await gql("query ($id: ID!) { book(id: $id) { authors { id } } }", {"id": book["id"]}))["data"][
+        "book"
+    ]["authors"][0]
 
     missing = await gql('{ book(isbn: "9780000000002") { title } }')
     assert missing["data"] == {"book": None} and error_codes(missing) == ["NOT_FOUND"]
@@ -123,10 +138,14 @@ async def test_unknown_and_malformed_ids_get_clear_codes(gql: Any) -> None:
     assert error_codes(both) == ["BAD_USER_INPUT"]
 
     mixed = await gql(
-        'query ($ids: [ID!]!) { nodes(ids: $ids) { id } }', {"ids": [book["id"], "QmFkOjE", "Qm9vazo5OTk5OTk"]}
+        "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+        {"ids": [book["id"], "QmFkOjE", "Qm9vazo5OTk5OTk"]},
     )
     assert mixed["data"]["nodes"] == [{"id": book["id"]}, None, None]
-    assert sorted((e["path"][1], e["extensions"]["code"]) for e in mixed["errors"]) == [(1, "NOT_FOUND"), (2, "NOT_FOUND")]
+    assert sorted((e["path"][1], e["extensions"]["code"]) for e in mixed["errors"]) == [
+        (1, "NOT_FOUND"),
+        (2, "NOT_FOUND"),
+    ]
 
 
 async def test_bad_arguments_are_refused(gql: Any) -> None:
@@ -136,7 +155,9 @@ async def test_bad_arguments_are_refused(gql: Any) -> None:
     bad_cursor = await gql('{ books(first: 5, after: "bogus") { edges { cursor } } }')
     assert error_codes(bad_cursor) == ["BAD_USER_INPUT"]
 
-    cursor = (await gql("{ books(first: 1) { pageInfo { endCursor } } }"))["data"]["books"]["pageInfo"]["endCursor"]
+    cursor = (await gql("{ books(first: 1) { pageInfo { endCursor } } }"))["data"]["books"]["pageInfo"][
+        "endCursor"
+    ]
     other_order = await gql(
         "query ($after: String) { books(first: 1, after: $after, orderBy: {field: PRICE}) { edges { cursor } } }",
         {"after": cursor},

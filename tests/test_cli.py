@@ -48,9 +48,24 @@ def books_in(url: str) -> dict[str, Any]:
                 r.isbn: {
                     "title": r.title,
                     "price_cents": r.price_cents,
-                    "authors": (await conn.execute(sa.select(book_authors.c.author_id).where(book_authors.c.book_id == r.id))).all(),
-                    "genres": sorted(g for (g,) in (await conn.execute(sa.select(book_genres.c.genre).where(book_genres.c.book_id == r.id))).all()),
-                    "stock": (await conn.execute(sa.select(stock_levels.c.on_hand).where(stock_levels.c.book_id == r.id))).scalar_one(),
+                    "authors": (
+                        await conn.execute(
+                            sa.select(book_authors.c.author_id).where(book_authors.c.book_id == r.id)
+                        )
+                    ).all(),
+                    "genres": sorted(
+                        g
+                        for (g,) in (
+                            await conn.execute(
+                                sa.select(book_genres.c.genre).where(book_genres.c.book_id == r.id)
+                            )
+                        ).all()
+                    ),
+                    "stock": (
+                        await conn.execute(
+                            sa.select(stock_levels.c.on_hand).where(stock_levels.c.book_id == r.id)
+                        )
+                    ).scalar_one(),
                 }
                 for r in rows
             }
@@ -71,7 +86,9 @@ def test_import_keeps_good_rows_and_reports_bad_ones(env: dict[str, str], tmp_pa
     assert set(imported) == {"9780306406157", "9781861972712", "9780201633610"}
     assert imported["9780306406157"]["genres"] == ["Mystery", "Thriller"]
     assert len(imported["9780306406157"]["authors"]) == 2
-    assert imported["9781861972712"]["title"] == "Multi\nLine Title" and imported["9781861972712"]["stock"] == 0
+    assert (
+        imported["9781861972712"]["title"] == "Multi\nLine Title" and imported["9781861972712"]["stock"] == 0
+    )
     assert imported["9780201633610"]["price_cents"] == 5400
     # Every bad row is named with its line: checksum (3), duplicate (4), negative price (7, after the 2-line row).
     report = result.output
@@ -82,14 +99,24 @@ def test_import_keeps_good_rows_and_reports_bad_ones(env: dict[str, str], tmp_pa
 
 def test_reimport_updates_instead_of_duplicating(env: dict[str, str], tmp_path: Path) -> None:
     source = tmp_path / "catalog.jsonl"
-    source.write_text('{"isbn": "9780201633610", "title": "Design Patterns", "authors": ["E. Gamma"], "published_year": 1994, "price": "50.00", "stock": 3}\n')
+    source.write_text(
+        '{"isbn": "9780201633610", "title": "Design Patterns", "authors": ["E. Gamma"], "published_year": 1994, "price": "50.00", "stock": 3}\n'
+    )
     assert CliRunner().invoke(cli.app, ["import", str(source)], env=env).exit_code == 0
-    source.write_text('{"isbn": "9780201633610", "title": "Design Patterns (2nd)", "authors": ["E. Gamma"], "published_year": 1995, "price": "55.00", "stock": 9}\n')
+    source.write_text(
+        '{"isbn": "9780201633610", "title": "Design Patterns (2nd)", "authors": ["E. Gamma"], "published_year": 1995, "price": "55.00", "stock": 9}\n'
+    )
     assert CliRunner().invoke(cli.app, ["import", str(source)], env=env).exit_code == 0
     get_settings.cache_clear()
     imported = books_in(env["INVENTORY_DATABASE_URL"])
     assert imported == {
-        "9780201633610": {"title": "Design Patterns (2nd)", "price_cents": 5500, "authors": imported["9780201633610"]["authors"], "genres": [], "stock": 9}
+        "9780201633610": {
+            "title": "Design Patterns (2nd)",
+            "price_cents": 5500,
+            "authors": imported["9780201633610"]["authors"],
+            "genres": [],
+            "stock": 9,
+        }
     }
 
 
@@ -103,15 +130,25 @@ def test_import_refuses_an_unreadable_file(env: dict[str, str], tmp_path: Path) 
 
 def test_token_carries_the_claims(settings: Settings) -> None:
     get_settings.cache_clear()
-    result = CliRunner().invoke(cli.app, ["token", "--sub", "demo-customer-9", "--name", "Nine", "--role", "admin"])
+    result = CliRunner().invoke(
+        cli.app, ["token", "--sub", "demo-customer-9", "--name", "Nine", "--role", "admin"]
+    )
     assert result.exit_code == 0, result.output
-    claims = jwt.decode(result.output.strip(), get_settings().jwt_secret.get_secret_value(), algorithms=["HS256"], issuer="bookgraph")
+    claims = jwt.decode(
+        result.output.strip(),
+        get_settings().jwt_secret.get_secret_value(),
+        algorithms=["HS256"],
+        issuer="bookgraph",
+    )
     assert claims["sub"] == "demo-customer-9" and claims["role"] == "admin" and claims["name"] == "Nine"
     assert claims["exp"] > claims["iat"]
 
 
 def test_every_command_has_help() -> None:
-    for command in (["--help"], *([name, "--help"] for name in ("serve", "migrate", "seed", "import", "schema", "token"))):
+    for command in (
+        ["--help"],
+        *([name, "--help"] for name in ("serve", "migrate", "seed", "import", "schema", "token")),
+    ):
         result = CliRunner().invoke(cli.app, command)
         assert result.exit_code == 0 and "Usage" in result.output, command
 

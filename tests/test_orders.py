@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from conftest import error_codes
 from pydantic import SecretStr
 
 from auth.tokens import issue_token
 from auth.viewer import Role
 from config import Settings
-from conftest import error_codes
 
 VIEWER = "{ viewer { id name email orders(first: 5) { totalCount edges { node { id number status total { amount } lines { quantity unitPrice { amount } subtotal { amount } book { title } } } } } } }"
 
@@ -39,7 +39,9 @@ async def test_demo_customer_sees_their_order_history(gql: Any) -> None:
         subtotals = sum(float(line["subtotal"]["amount"]) for line in order["lines"])
         assert abs(subtotals - float(order["total"]["amount"])) < 0.005
         for line in order["lines"]:
-            assert float(line["subtotal"]["amount"]) == round(line["quantity"] * float(line["unitPrice"]["amount"]), 2)
+            assert float(line["subtotal"]["amount"]) == round(
+                line["quantity"] * float(line["unitPrice"]["amount"]), 2
+            )
             assert line["book"]["title"]
 
 
@@ -50,20 +52,35 @@ async def first_order_of(gql: Any, subject: str) -> dict[str, Any]:
 
 async def test_a_customer_cannot_read_another_customers_order(gql: Any) -> None:
     order = await first_order_of(gql, "demo-customer-1")
-    own = await gql("query ($id: ID!) { order(id: $id) { number } }", {"id": order["id"]}, as_="demo-customer-1")
+    own = await gql(
+        "query ($id: ID!) { order(id: $id) { number } }", {"id": order["id"]}, as_="demo-customer-1"
+    )
     assert own == {"data": {"order": {"number": order["number"]}}}
 
-    foreign = await gql("query ($id: ID!) { order(id: $id) { number lines { quantity } } }", {"id": order["id"]}, as_="demo-customer-2")
+    foreign = await gql(
+        "query ($id: ID!) { order(id: $id) { number lines { quantity } } }",
+        {"id": order["id"]},
+        as_="demo-customer-2",
+    )
     assert foreign["data"] == {"order": None}
     assert error_codes(foreign) == ["FORBIDDEN"]
 
-    via_node = await gql("query ($id: ID!) { node(id: $id) { ... on Order { number } } }", {"id": order["id"]}, as_="demo-customer-2")
+    via_node = await gql(
+        "query ($id: ID!) { node(id: $id) { ... on Order { number } } }",
+        {"id": order["id"]},
+        as_="demo-customer-2",
+    )
     assert via_node["data"] == {"node": None} and error_codes(via_node) == ["FORBIDDEN"]
 
     anonymous = await gql("query ($id: ID!) { order(id: $id) { number } }", {"id": order["id"]})
     assert anonymous["data"] == {"order": None} and error_codes(anonymous) == ["UNAUTHENTICATED"]
 
-    admin = await gql("query ($id: ID!) { order(id: $id) { number customer { name } } }", {"id": order["id"]}, as_="ops", role=Role.ADMIN)
+    admin = await gql(
+        "query ($id: ID!) { order(id: $id) { number customer { name } } }",
+        {"id": order["id"]},
+        as_="ops",
+        role=Role.ADMIN,
+    )
     assert admin["data"]["order"]["number"] == order["number"]
 
 

@@ -235,7 +235,14 @@ def test_jsonl_mixed_good_and_bad_lines(tmp_path: Path) -> None:
 
     items = list(read_catalog(path))
 
-    assert summary(items) == ["9780306406157", (2, None), (3, None), (4, "price"), (4, "stock"), "9780804429573"]
+    assert summary(items) == [
+        "9780306406157",
+        (2, None),
+        (3, None),
+        (4, "price"),
+        (4, "stock"),
+        "9780804429573",
+    ]
     assert items[1].message.startswith("not valid JSON: Expecting value")
     assert items[2].message == "expected a JSON object, got list"
     assert items[4].message == "stock must be a non-negative integer, got True"
@@ -273,7 +280,7 @@ def test_detect_format(name: str, explicit: str | None, expected: str) -> None:
 def test_unknown_extension_or_format_is_rejected(tmp_path: Path) -> None:
     path = write(tmp_path, "books.xlsx", HEADER)
 
-    with pytest.raises(CatalogFormatError, match="books.xlsx"):
+    with pytest.raises(CatalogFormatError, match=r"books\.xlsx"):
         read_catalog(path)
     with pytest.raises(CatalogFormatError, match="'xml'"):
         read_catalog(path, format="xml")
@@ -326,7 +333,9 @@ def test_normalise_isbn(value: str, expected: str | None) -> None:
 
 
 def test_parse_row_accepts_json_types() -> None:
-    record = parse_row(good_row(published_year=2001, price=12.5, stock=12, genres=None, description=None), line=7)
+    record = parse_row(
+        good_row(published_year=2001, price=12.5, stock=12, genres=None, description=None), line=7
+    )
 
     assert record == BookRecord("9780306406157", "Title", ("Ann Lee",), "", (), 2001, Decimal("12.50"), 12)
 
@@ -360,7 +369,9 @@ def test_parse_row_rejects(field: str, value: object) -> None:
 
 
 def test_parse_row_limits_are_inclusive() -> None:
-    result = parse_row(good_row(title="t" * 500, authors=["a" * 200], genres=["g" * 100], price="0.00"), line=2)
+    result = parse_row(
+        good_row(title="t" * 500, authors=["a" * 200], genres=["g" * 100], price="0.00"), line=2
+    )
 
     assert isinstance(result, BookRecord)
     assert (len(result.title), result.price, result.stock) == (500, Decimal("0.00"), 1)

@@ -1,0 +1,201 @@
+import random
+import re
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from itertools import pairwise
+
+import pytest
+
+from catalog.demo import GENRES, generate_catalog, generate_customers, generate_orders
+from catalog.records import BookRecord, CustomerRecord, OrderRecord
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+STOPWORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "a an and the of to in on for with from by as at is it its this that be are will who what"
+        " how their them they you your every one all into over through about or not can has have"
+        " his her our we us each more most than when while which until before after book story"
+        " readers reader perfect",
+    )
+)
+
+
+@pytest.fixture(scope="module")
+def catalog() -> list[BookRecord]:
+    return generate_catalog(2000)
+
+
+@pytest.fixture(scope="module")
+def customers() -> list[CustomerRecord]:
+    return generate_customers(300)
+
+
+@pytest.fixture(scope="module")
+def orders(catalog: list[BookRecord], customers: list[CustomerRecord]) -> list[OrderRecord]:
+    return list(generate_orders(catalog, customers, 3000, now=NOW))
+
+
+def isbn13_is_valid(isbn: str) -> bool:
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(isbn[:12]))
+    return (10 - total % 10) % 10 == int(isbn[12])
+
+
+def top_words(texts: list[str], n: int = 10) -> set[str]:
+    words = Counter(w for text in texts for w in re.findall(r"[a-z]+", text.lower()) if w not in STOPWORDS)
+    return {w for w, _ in words.most_common(n)}
+
+
+def test_same_seed_same_data_and_other_seed_other_data() -> None:
+    assert generate_catalog(200, seed=7) == generate_catalog(200, seed=7)
+    assert generate_catalog(200, seed=7) != generate_catalog(200, seed=8)
+    assert generate_customers(50, seed=7) == generate_customers(50, seed=7)
+    assert generate_customers(50, seed=7) != generate_customers(50, seed=8)
+    books, people = generate_catalog(200, seed=7), generate_customers(50, seed=7)
+    first = list(generate_orders(books, people, 100, seed=7))
+    assert first == list(generate_orders(books, people, 100, seed=7))
+    assert first != list(generate_orders(books, people, 100, seed=8))
+
+
+def test_orders_default_to_a_fixed_now_not_the_clock() -> None:
+    books, people = generate_catalog(50), generate_customers(10)
+    assert list(generate_orders(books, people, 20)) == list(generate_orders(books, people, 20, now=NOW))
+
+
+def test_sizes_are_honoured(catalog, customers, orders) -> None:
+    assert (len(catalog), len(customers), len(orders)) == (2000, 300, 3000)
+    assert generate_catalog(0) == [] and generate_customers(0) == []
+    assert list(generate_orders(catalog, customers, 0)) == []
+    with pytest.raises(ValueError):
+        generate_catalog(-1)
+
+
+def test_isbns_are_valid_unique_isbn13(catalog) -> None:
+    isbns = [book.isbn for book in catalog]
+    assert len(set(isbns)) == len(isbns)
+    for isbn in isbns:
+        assert re.fullmatch(r"978\d{10}", isbn), isbn
+        assert isbn13_is_valid(isbn), isbn
+
+
+def test_books_cover_the_genres_with_several_authors_each(catalog) -> None:
+    assert len(GENRES) == 24 and len(set(GENRES)) == 24
+    used = Counter(genre for book in catalog for genre in book.genres)
+    assert len(used) >= 20 and set(used) <= set(GENRES)
+    assert all(len(book.genres) in (1, 2) and len(set(book.genres)) == len(book.genres) for book in catalog)
+    assert 0.2 < sum(len(book.genres) == 2 for book in catalog) / len(catalog) < 0.4
+    assert all(len(book.authors) in (1, 2) for book in catalog)
+    authors_by_genre: dict[str, Counter[str]] = {}
+    for book in catalog:
+        authors_by_genre.setdefault(book.genres[0], Counter()).update(book.authors)
+    for genre, authors in authors_by_genre.items():
+        assert len(authors) >= 5, genre
+        assert authors.most_common(1)[0][1] >= 3, genre  # an author writes many books
+
+
+def test_prices_years_and_stock_are_plausible(catalog) -> None:
+    for book in catalog:
+        assert isinstance(book.price, Decimal) and book.price.as_tuple().exponent == -2
+        assert Decimal("4.99") < book.price < Decimal("60")
+        assert 1950 <= book.published_year <= 2026
+        assert 0 <= book.stock <= 120
+    assert sum(book.published_year > 1990 for book in catalog) > 0.8 * len(catalog)
+    assert any(book.stock == 0 for book in catalog) and any(book.stock > 0 for book in catalog)
+
+    def mean_price(genre: str) -> Decimal:
+        prices = [book.price for book in catalog if book.genres[0] == genre]
+        return sum(prices, Decimal(0)) / len(prices)
+
+    assert mean_price("Children's") < mean_price("Science Fiction") < mean_price("Cooking")
+
+
+def test_descriptions_have_sentences_and_genre_vocabulary(catalog) -> None:
+    for book in catalog:
+        assert len(re.findall(r"[.!?](?:\s|$)", book.description)) >= 3, book.description
+        assert book.title and "{" not in book.title + book.description
+
+    def texts(genre: str) -> list[str]:
+        return [b.description for b in catalog if b.genres == (genre,)]
+
+    cooking = top_words(texts("Cooking"))
+    scifi = top_words(texts("Science Fiction"))
+    mystery = top_words(texts("Mystery"))
+    assert len(cooking & scifi) <= 2, (cooking, scifi)
+    assert len(mystery & scifi) <= 2, (mystery, scifi)
+    assert {"recipes", "cooking"} & cooking
+    assert {"murder", "village", "mystery"} & mystery
+
+
+def test_customers_have_demo_subjects_unique_emails_and_tastes(customers) -> None:
+    assert [c.subject for c in customers] == [f"demo-customer-{i}" for i in range(1, 301)]
+    emails = [c.email for c in customers]
+    assert len(set(emails)) == len(emails)
+    assert all(re.fullmatch(r"[a-z0-9.]+@example\.com", e) for e in emails)
+    for customer in customers:
+        assert len(customer.name.split()) >= 2
+        assert 1 <= len(customer.favourite_genres) <= 3
+        assert len(set(customer.favourite_genres)) == len(customer.favourite_genres)
+        assert set(customer.favourite_genres) <= set(GENRES)
+
+
+def test_orders_are_numbered_and_in_time_order(orders) -> None:
+    assert [o.number for o in orders] == [f"BG-{i:07d}" for i in range(1, 3001)]
+    times = [o.placed_at for o in orders]
+    assert all(t.tzinfo is not None and t.utcoffset() == timedelta(0) for t in times)
+    assert all(a < b for a, b in pairwise(times))
+    assert NOW - timedelta(days=731) <= times[0] and times[-1] <= NOW
+    assert times[-1] - times[0] > timedelta(days=600)  # spread over the two years
+
+
+def test_order_lines_and_statuses(catalog, customers, orders) -> None:
+    isbns = {book.isbn for book in catalog}
+    subjects = {c.subject for c in customers}
+    for order in orders:
+        assert order.customer_subject in subjects
+        assert 1 <= len(order.lines) <= 4
+        assert len({line.isbn for line in order.lines}) == len(order.lines)
+        assert all(line.isbn in isbns and line.quantity >= 1 for line in order.lines)
+        if NOW - order.placed_at > timedelta(days=30):
+            assert order.status in {"DELIVERED", "CANCELLED", "REJECTED"}
+    statuses = Counter(o.status for o in orders)
+    assert statuses.most_common(1)[0][0] == "DELIVERED"
+    assert {"PENDING", "SHIPPED", "CANCELLED"} <= set(statuses)
+    assert 1.8 < sum(len(o.lines) for o in orders) / len(orders) < 2.6
+
+
+def test_orders_follow_tastes_popularity_and_co_purchases(catalog, customers, orders) -> None:
+    books = {book.isbn: book for book in catalog}
+    tastes = {c.subject: set(c.favourite_genres) for c in customers}
+    lines = [(o.customer_subject, line.isbn) for o in orders for line in o.lines]
+    in_taste = sum(bool(tastes[who] & set(books[isbn].genres)) for who, isbn in lines)
+    assert in_taste / len(lines) > 0.6
+
+    sold = Counter(isbn for _, isbn in lines)
+    top_share = sum(n for _, n in sold.most_common(len(catalog) // 10)) / len(lines)
+    assert top_share > 0.3  # popularity: the top 10% of books sell far more than 10%
+
+    def shares_author(basket: list[str]) -> bool:
+        seen: set[str] = set()
+        for isbn in basket:
+            if seen & set(books[isbn].authors):
+                return True
+            seen |= set(books[isbn].authors)
+        return False
+
+    baskets = [[line.isbn for line in o.lines] for o in orders if len(o.lines) > 1]
+    observed = sum(map(shares_author, baskets)) / len(baskets)
+    # Baseline: the same books, shuffled across the same basket sizes (popularity kept).
+    pool = [isbn for basket in baskets for isbn in basket]
+    random.Random(0).shuffle(pool)
+    shuffled, start = [], 0
+    for basket in baskets:
+        shuffled.append(pool[start : start + len(basket)])
+        start += len(basket)
+    baseline = sum(map(shares_author, shuffled)) / len(shuffled)
+    assert observed > 0.2 and observed > 4 * baseline, (observed, baseline)
+
+
+def test_orders_are_lazy(catalog, customers) -> None:
+    history = generate_orders(catalog, customers, 10**9)  # would never fit if eager
+    assert next(history).number == "BG-0000001"
