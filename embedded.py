@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Literal
 
 from config import Settings
 
@@ -43,24 +44,31 @@ def start_redis(db_file: Path) -> str:
     return f"unix://{server.socket_file}"
 
 
-def with_embedded_stores(settings: Settings) -> Settings:
-    """Return settings whose store URLs are all set, starting embedded stores for the missing ones."""
+Store = Literal["inventory", "orders", "redis"]
+_URL_SETTING: dict[Store, str] = {
+    "inventory": "inventory_database_url",
+    "orders": "orders_database_url",
+    "redis": "redis_url",
+}
+
+
+def with_embedded_stores(
+    settings: Settings, stores: Iterable[Store] = ("inventory", "orders", "redis")
+) -> Settings:
+    """Return settings whose URLs for `stores` are set, starting embedded stores for the missing ones."""
+    wanted = set(stores)
     updates: dict[str, str] = {}
-    missing = [
-        name.upper()
-        for name in ("inventory_database_url", "orders_database_url", "redis_url")
-        if not getattr(settings, name)
-    ]
+    missing = [_URL_SETTING[s].upper() for s in sorted(wanted) if not getattr(settings, _URL_SETTING[s])]
     if missing and settings.environment == "production":
         # A production process must never quietly start private stores of its own.
         raise RuntimeError(f"set {', '.join(missing)} in production")
-    if not settings.inventory_database_url:
+    if "inventory" in wanted and not settings.inventory_database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         updates["inventory_database_url"] = sqlite_url(settings.inventory_path)
-    if not settings.orders_database_url:
+    if "orders" in wanted and not settings.orders_database_url:
         log.info("starting embedded PostgreSQL", extra={"path": str(settings.data_dir / "postgres")})
         updates["orders_database_url"] = start_postgres(settings.data_dir / "postgres")
-    if not settings.redis_url:
+    if "redis" in wanted and not settings.redis_url:
         log.info("starting embedded Redis", extra={"path": str(settings.data_dir / "redis.db")})
         updates["redis_url"] = start_redis(settings.data_dir / "redis.db")
     return settings.model_copy(update=updates)

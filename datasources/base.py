@@ -64,6 +64,26 @@ def store_errors(store: str) -> Iterator[None]:
         raise SourceUnavailable(store) from exc
 
 
+class StoreSource:
+    """Base of the per-request datasources: statements against one store's engine."""
+
+    store: str
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def _rows(self, statement: sa.Executable) -> Sequence[sa.Row[Any]]:
+        with store_errors(self.store):
+            async with self.engine.connect() as conn:
+                return (await conn.execute(statement)).all()
+
+
+async def ping(engine: AsyncEngine, store: str) -> None:
+    with store_errors(store):
+        async with engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+
 def loader(name: str, store: str, batch: Callable[[list[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
     """A per-request DataLoader named for metrics, whose failures are attributed to `store`."""
     histogram = LOADER_BATCH_SIZE.labels(name)

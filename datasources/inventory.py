@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -10,9 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiodataloader import DataLoader
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from datasources.base import grouped, in_key_order, loader, store_errors
+from datasources.base import StoreSource, grouped, in_key_order, loader
 from datasources.inventory_tables import authors, book_authors, book_genres, books, stock_levels
 from datasources.paging import Page, SortKey, after_key, ordering, page_of, partitioned
 
@@ -131,16 +129,10 @@ _BOOK_COLUMNS = (
 AuthorBooksKey = tuple[int, int, SortKey | None]  # (author id, first, after)
 
 
-class InventorySource:
+class InventorySource(StoreSource):
     """One per request: its loaders cache and batch for that request only."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-
-    async def _rows(self, statement: sa.Executable) -> Sequence[sa.Row[Any]]:
-        with store_errors(STORE):
-            async with self.engine.connect() as conn:
-                return (await conn.execute(statement)).all()
+    store = STORE
 
     # Loaders are created on first use, so a request pays only for the ones it needs.
 
@@ -282,9 +274,3 @@ class InventorySource:
             .order_by(book_genres.c.genre)
         )
         return [(r.genre, r.n) for r in rows]
-
-
-async def ping(engine: AsyncEngine) -> None:
-    with store_errors(STORE):
-        async with engine.connect() as conn:
-            await conn.execute(sa.text("SELECT 1"))

@@ -5,7 +5,6 @@ Row-level rules live here, where the rows are loaded: a customer sees only their
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -17,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.viewer import Viewer
-from datasources.base import grouped, in_key_order, loader, store_errors
+from datasources.base import StoreSource, grouped, in_key_order, loader, store_errors
 from datasources.orders_tables import customers, order_events, order_lines, orders
 from datasources.paging import Page, SortKey, after_key, page_of, partitioned
 from errors import Forbidden, NotFound, Unauthenticated
@@ -94,17 +93,14 @@ def _order(r: Any) -> OrderRow:
 CustomerOrdersKey = tuple[int, tuple[str, ...] | None, int, SortKey | None]
 
 
-class OrdersSource:
+class OrdersSource(StoreSource):
     """One per request, for one viewer: its loaders cache and batch for that request only."""
 
-    def __init__(self, engine: AsyncEngine, viewer: Viewer) -> None:
-        self.engine = engine
-        self.viewer = viewer
+    store = STORE
 
-    async def _rows(self, statement: sa.Executable) -> Sequence[sa.Row[Any]]:
-        with store_errors(STORE):
-            async with self.engine.connect() as conn:
-                return (await conn.execute(statement)).all()
+    def __init__(self, engine: AsyncEngine, viewer: Viewer) -> None:
+        super().__init__(engine)
+        self.viewer = viewer
 
     @cached_property
     def customers_by_id(self) -> DataLoader[int, CustomerRow | None]:
@@ -278,9 +274,3 @@ class OrdersSource:
         if not await self.may_see_customer(customer_id):
             raise Forbidden("You may only see your own customer record.")
         return customer
-
-
-async def ping(engine: AsyncEngine) -> None:
-    with store_errors(STORE):
-        async with engine.connect() as conn:
-            await conn.execute(sa.text("SELECT 1"))

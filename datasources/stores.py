@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
 from datasources import inventory, orders
-from datasources.base import create_engine
+from datasources.base import create_engine, ping
 from datasources.migrate import upgrade
 
 
@@ -53,8 +53,8 @@ class Stores:
             return name, None
 
         results = await asyncio.gather(
-            check("inventory", inventory.ping(self.inventory)),
-            check("orders", orders.ping(self.orders)),
+            check("inventory", ping(self.inventory, inventory.STORE)),
+            check("orders", ping(self.orders, orders.STORE)),
             check("redis", self.redis.ping()),
         )
         return dict(results)
