@@ -7,8 +7,8 @@ ORDERS_DATABASE_URL or REDIS_URL switches that store to a real server with no co
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, Literal
 
 from config import Settings
