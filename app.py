@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> St
             Route("/metrics", metrics),
         ],
         middleware=[
-            Middleware(RequestContextMiddleware),
+            Middleware(RequestContextMiddleware, log_requests=settings.access_log),
             Middleware(
                 AuthenticationMiddleware,
                 backend=BearerTokenBackend(settings),

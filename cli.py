@@ -18,6 +18,7 @@ from auth.tokens import issue_token
 from auth.viewer import Role
 from config import ROOT, Settings, get_settings
 from embedded import with_embedded_stores
+from observability import configure_logging
 
 app = typer.Typer(help="bookgraph: one GraphQL API over the bookstore's stores.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -176,13 +177,17 @@ def serve(
     console.print("  send it as the header `Authorization: Bearer <token>`")
     if settings.environment == "development":
         console.print(f"[dim]demo-customer-1:[/dim] {issue_token(settings, 'demo-customer-1')}\n")
+    configure_logging(settings.log_level, settings.log_json)
     uvicorn.run(
         "app:app_from_environment",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level=settings.log_level.lower(),
+        # Our middleware writes the access line (with the request id) and our JSON handler
+        # formats uvicorn's own lines too.
+        access_log=False,
+        log_config=None,
     )
 
 

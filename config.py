@@ -42,6 +42,7 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+    access_log: bool = True
     graphiql: bool = True
 
     @model_validator(mode="after")

@@ -74,11 +74,18 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     root.setLevel(level)
 
 
-class RequestContextMiddleware:
-    """Gives every HTTP request an id (echoed as X-Request-ID) and records its latency."""
+access_log = logging.getLogger("bookgraph.access")
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class RequestContextMiddleware:
+    """Gives every HTTP request an id (echoed as X-Request-ID), records its latency and logs it.
+
+    The access line is written here rather than by uvicorn so that it carries the request id.
+    """
+
+    def __init__(self, app: ASGIApp, log_requests: bool = True) -> None:
         self.app = app
+        self.log_requests = log_requests
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -106,6 +113,19 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             if scope["type"] == "http":
+                elapsed = time.perf_counter() - started
                 HTTP_REQUESTS.labels(path, str(status)).inc()
-                HTTP_LATENCY.labels(path).observe(time.perf_counter() - started)
+                HTTP_LATENCY.labels(path).observe(elapsed)
+                if self.log_requests:
+                    access_log.info(
+                        "%s %s %d",
+                        scope["method"],
+                        scope["path"],
+                        status,
+                        extra={
+                            "request_id": request_id,
+                            "status": status,
+                            "duration_ms": round(elapsed * 1000, 2),
+                        },
+                    )
             REQUEST_ID.reset(token)

@@ -22,9 +22,15 @@ async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
     assert ready.json() == {"status": "ready", "stores": {"inventory": "ok", "orders": "ok", "redis": "ok"}}
 
 
-async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
-    given = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+async def test_request_id_is_echoed_or_made_and_logged(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="bookgraph.access"):
+        given = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
     assert given.headers["x-request-id"] == "abc-123"
+    [line] = [r for r in caplog.records if r.name == "bookgraph.access"]
+    assert line.getMessage() == "GET /healthz 200"
+    assert line.request_id == "abc-123" and line.duration_ms >= 0  # type: ignore[attr-defined]
     forged = await client.get("/healthz", headers={"X-Request-ID": "evil\nline"})
     assert forged.headers["x-request-id"] != "evil\nline" and len(forged.headers["x-request-id"]) == 32
 
