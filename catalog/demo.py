@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import string
 import unicodedata
 from bisect import bisect
@@ -1320,6 +1321,10 @@ _BLENDS = (
 )
 
 
+# "A {Adj} Affair" must read "An Accidental Affair" when the slot starts with a vowel.
+_ARTICLE_BEFORE_VOWEL = re.compile(r"\b([Aa]) (?=[AEIOUaeiou])")
+
+
 class _Template:
     """A template whose slots are resolved once; {slot2} draws a second, distinct word."""
 
@@ -1346,7 +1351,7 @@ class _Template:
                     while value in siblings:
                         value = rng.choice(choices)
                     chosen[name] = value
-        text = self.text.format_map(chosen)
+        text = _ARTICLE_BEFORE_VOWEL.sub(r"\1n ", self.text.format_map(chosen))
         return text[0].upper() + text[1:]
 
 
