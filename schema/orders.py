@@ -77,6 +77,10 @@ class OrderLine:
             subtotal=Money.of(row.unit_price_cents * row.quantity, currency),
         )
 
+    @strawberry.field(description="The book's ID, without a trip to the inventory store.")
+    def book_id(self) -> strawberry.ID:
+        return to_global_id("Book", self.book_pk)
+
     @strawberry.field(description="Null when the book has since left the catalog.")
     async def book(self, info: Info) -> Book | None:
         row = await info.context.inventory.books_by_id.load(self.book_pk)

@@ -153,3 +153,20 @@ async def test_statement_counter_is_exposed_in_metrics(client: Any, gql: Any) ->
     metrics = (await client.get("/metrics")).text
     assert 'bookgraph_store_statements_total{store="inventory"}' in metrics
     assert 'bookgraph_store_statements_total{store="orders"}' in metrics
+
+
+ORDERS_ONLY = """
+query ($first: Int!) {
+  viewer { orders(first: $first) { edges { node { number status total { amount } customer { name }
+    lines { bookId quantity unitPrice { amount } } } } } }
+}
+"""
+
+
+async def test_orders_only_shape_never_touches_inventory(gql: Any, count_statements: Any, heavy_buyer: str) -> None:
+    small, _ = await measure(gql, count_statements, ORDERS_ONLY, {"first": 5}, as_=heavy_buyer)
+    large, data = await measure(gql, count_statements, ORDERS_ONLY, {"first": 50}, as_=heavy_buyer)
+    lines = [line for e in data["viewer"]["orders"]["edges"] for line in e["node"]["lines"]]
+    assert len(lines) == 150 and all(line["bookId"] for line in lines)
+    # viewer's customer (which also serves `customer`), orders page, lines
+    assert small == large == {"orders": 3, "inventory": 0}

@@ -12,7 +12,7 @@ from auth.tokens import issue_token
 from auth.viewer import Role
 from config import Settings
 
-VIEWER = "{ viewer { id name email orders(first: 5) { totalCount edges { node { id number status total { amount } lines { quantity unitPrice { amount } subtotal { amount } book { title } } } } } } }"
+VIEWER = "{ viewer { id name email orders(first: 5) { totalCount edges { node { id number status total { amount } lines { quantity unitPrice { amount } subtotal { amount } bookId book { id title } } } } } } }"
 
 
 async def test_viewer_is_null_without_a_token(gql: Any) -> None:
@@ -42,7 +42,7 @@ async def test_demo_customer_sees_their_order_history(gql: Any) -> None:
             assert float(line["subtotal"]["amount"]) == round(
                 line["quantity"] * float(line["unitPrice"]["amount"]), 2
             )
-            assert line["book"]["title"]
+            assert line["book"]["title"] and line["book"]["id"] == line["bookId"]
 
 
 async def first_order_of(gql: Any, subject: str) -> dict[str, Any]:
