@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint schema clean
+.PHONY: run test install lint schema bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
+
+# Needs wrk (Debian/Ubuntu: apt-get install wrk). SCALE=0.05 for a quick run.
+bench: $(STAMP)
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
+	$(BIN)/bookgraph bench --scale $(or $(SCALE),1.0)
 
 schema: $(STAMP)
 	$(BIN)/bookgraph schema

@@ -192,6 +192,78 @@ def serve(
 
 
 @app.command()
+def bench(
+    scale: Annotated[
+        float, typer.Option(min=0.001, help="1.0 = 100k books, 20k customers, ~1M order lines.")
+    ] = 1.0,
+    duration: Annotated[int, typer.Option(min=1, help="Seconds of load per workload.")] = 10,
+    concurrency: Annotated[int, typer.Option(min=1, help="Open connections.")] = 16,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    workload: Annotated[list[str] | None, typer.Option(help="Run only these (repeatable).")] = None,
+    profile: Annotated[str | None, typer.Option(help="Profile one workload with py-spy instead.")] = None,
+) -> None:
+    """Measure the server under load: requests/s, latency, errors and statements per request.
+
+    Seeds a dataset for the scale once (under var/bench/ unless store URLs are set), starts
+    uvicorn as a separate process and drives every workload in bench/*.graphql with wrk.
+    """
+    from bench import runner
+    from bench.workloads import ORDER
+
+    chosen = tuple(workload) if workload else ORDER
+    unknown = sorted(set(chosen) - set(ORDER) | ({profile} - set(ORDER) if profile else set()))
+    if unknown:
+        raise typer.BadParameter(f"unknown workload {unknown}; choose from {', '.join(ORDER)}")
+    settings = get_settings()
+    settings = with_embedded_stores(
+        settings.model_copy(update={"data_dir": settings.data_dir / "bench" / f"scale-{scale:g}"})
+    )
+    options = runner.Options(
+        scale=scale,
+        duration=duration,
+        concurrency=concurrency,
+        workers=workers,
+        workloads=chosen,
+        profile=profile,
+    )
+    try:
+        path, results, report = runner.run(options, settings)
+    except RuntimeError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    if profile:
+        console.print(path.read_text())
+        console.print(f"collapsed stacks and this table: {path.parent}/{path.stem.removesuffix('-top')}.*")
+        return
+    rows = report["dataset"]["rows"]
+    table = Table(
+        "workload",
+        "req/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "errors",
+        "inventory stmts/req",
+        "orders stmts/req",
+        title=f"{rows['books']:,} books, {rows['orders']:,} orders, {rows['order_lines']:,} lines; "
+        f"{concurrency} connections, {duration} s, {workers} worker(s)",
+    )
+    for r in results:
+        if r.skipped:
+            table.add_row(r.workload, "[dim]skipped[/dim]")
+            continue
+        per = r.statements_per_request
+        timings = (f"{r.rps:,.0f}", f"{r.p50_ms:.1f}", f"{r.p90_ms:.1f}", f"{r.p99_ms:.1f}")
+        statements = (str(per.get("inventory", "n/a")), str(per.get("orders", "n/a")))
+        table.add_row(r.workload, *timings, str(r.errors), *statements)
+    Console().print(table)
+    for r in results:
+        if r.skipped:
+            console.print(f"[dim]{r.workload} skipped: {r.skipped}[/dim]")
+    console.print(f"results: {path}")
+
+
+@app.command()
 def schema(
     output: Annotated[Path, typer.Option(help="Where to write the SDL.")] = ROOT / "gql" / "schema.graphql",
     check: Annotated[bool, typer.Option(help="Fail if the file differs instead of writing it.")] = False,

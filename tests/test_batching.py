@@ -163,7 +163,9 @@ query ($first: Int!) {
 """
 
 
-async def test_orders_only_shape_never_touches_inventory(gql: Any, count_statements: Any, heavy_buyer: str) -> None:
+async def test_orders_only_shape_never_touches_inventory(
+    gql: Any, count_statements: Any, heavy_buyer: str
+) -> None:
     small, _ = await measure(gql, count_statements, ORDERS_ONLY, {"first": 5}, as_=heavy_buyer)
     large, data = await measure(gql, count_statements, ORDERS_ONLY, {"first": 50}, as_=heavy_buyer)
     lines = [line for e in data["viewer"]["orders"]["edges"] for line in e["node"]["lines"]]

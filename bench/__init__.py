@@ -1,0 +1,1 @@
+"""The benchmark harness: standard workloads against a real server process under load."""

@@ -1,0 +1,104 @@
+"""The standard workloads: a document under bench/<name>.graphql and the requests that rotate through it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import cycle, islice
+from pathlib import Path
+from typing import Any
+
+from graphql import parse, validate
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+# What semantic search is asked: phrased as shoppers phrase it, not as the descriptions read.
+SEARCH_QUERIES = (
+    "a cozy murder in a small village",
+    "space travel and first contact with aliens",
+    "how to bake sourdough bread at home",
+    "a haunted house and a family secret",
+    "dragons, magic and a lost heir",
+    "falling in love in a seaside town",
+    "the history of ancient Rome",
+    "learning to run a marathon",
+    "startup strategy and leadership",
+    "poems about grief and the sea",
+    "a serial killer case file",
+    "a teenage girl finds her voice",
+    "bedtime story about a brave little fox",
+    "the life of a famous scientist",
+    "how the brain makes decisions",
+    "travel guide to the mountains of Japan",
+    "a spy thriller set in Berlin",
+    "meditation and anxiety",
+    "machine learning for beginners",
+    "a superhero comic with a twist",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BenchData:
+    """What the requests are built from, read from the seeded stores."""
+
+    book_ids: list[str]
+    genres: list[str]
+    customers: list[str]  # subjects of customers with an order history
+    heavy_customers: list[str]  # subjects of customers with at least 50 orders
+
+
+# A request: its variables, and the subject whose token it carries (None: anonymous).
+Request = tuple[dict[str, Any], str | None]
+
+
+def _catalog_page(data: BenchData) -> list[Request]:
+    orderings = [("TITLE", "ASC"), ("PRICE", "DESC"), ("PUBLISHED_YEAR", "DESC")]
+    return [
+        (
+            {
+                "filter": {"genres": [genre], "inStock": True},
+                "orderBy": {"field": field, "direction": direction},
+            },
+            None,
+        )
+        for genre in data.genres
+        for field, direction in orderings
+    ]
+
+
+def _search(data: BenchData) -> list[Request]:
+    return [({"query": q}, None) for q in SEARCH_QUERIES]
+
+
+BUILDERS: dict[str, Callable[[BenchData], list[Request]]] = {
+    "catalog_page": _catalog_page,
+    "book_detail": lambda data: [({"id": book_id}, None) for book_id in data.book_ids],
+    "order_history": lambda data: [({}, subject) for subject in data.customers],
+    "orders_only": lambda data: [({}, subject) for subject in data.heavy_customers],
+    "search": _search,
+    "home": lambda data: [
+        ({"query": q}, subject) for q, subject in zip(cycle(SEARCH_QUERIES), data.customers, strict=False)
+    ],
+    "place_order": lambda data: [],  # needs a fresh idempotency key per request: not a rotating body
+}
+
+ORDER = tuple(BUILDERS)
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    name: str
+    document: str
+    requests: list[Request]
+    skipped: str | None  # why this workload cannot run against the current schema
+
+
+def load(name: str, data: BenchData, schema: Any, limit: int = 500) -> Workload:
+    document = (BENCH_DIR / f"{name}.graphql").read_text()
+    errors = validate(schema, parse(document))
+    if errors:
+        return Workload(name, document, [], "not in the schema yet: " + errors[0].message)
+    requests = list(islice(BUILDERS[name](data), limit))
+    if not requests:
+        return Workload(name, document, [], "no request data for this workload yet")
+    return Workload(name, document, requests, None)
