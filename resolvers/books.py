@@ -7,7 +7,8 @@ import strawberry
 from context import Info
 from datasources.inventory import BookQuery, BookSort
 from errors import BadUserInput, NotFound
-from schema.books import Author, Book, BookFilter, BookOrder, Genre, OrderDirection
+from schema.books import Author, Book, BookFilter, BookOrder, Genre, OrderDirection, prefetch_books
+from schema.lookahead import below, lookahead
 from schema.money import to_cents
 from schema.relay import Connection, check_first, decode_cursor, pk_of
 
@@ -40,7 +41,9 @@ async def books(
     async def count() -> int:
         return await inventory.count_books(query)
 
-    return Connection.of(page, tag, Book.from_row, count)
+    connection = Connection.of(page, tag, Book.from_row, count)
+    await prefetch_books(info, connection.nodes(), below(lookahead(info), "edges", "node"))
+    return connection
 
 
 async def author(info: Info, id: strawberry.ID) -> Author | None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Sequence
+from dataclasses import field
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
 import strawberry
 
 from context import Info
 from datasources.inventory import AuthorRow, BookRow, StockRow
+from schema.lookahead import Prefetched, Selection, below, fill, lookahead
 from schema.money import Money
 from schema.relay import Connection, Node, check_first, decode_cursor, to_global_id
 
@@ -40,13 +45,14 @@ class Stock:
 
 
 @strawberry.type
-class Book(Node):
+class Book(Node, Prefetched):
     pk: strawberry.Private[int]
     isbn: str
     title: str
     description: str
     published_year: int
     price: Money
+    prefetched: strawberry.Private[dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_row(cls, row: BookRow) -> Book:
@@ -60,18 +66,59 @@ class Book(Node):
             price=Money.of(row.price_cents, row.currency),
         )
 
-    @strawberry.field
-    async def authors(self, info: Info) -> list[Author]:
+    # Relations are plain (synchronous) fields when the parent list prefetched them.
+
+    @strawberry.field(graphql_type=list["Author"])
+    def authors(self, info: Info) -> list[Author] | Awaitable[list[Author]]:
+        return self.relation("authors", lambda: self._authors(info))
+
+    async def _authors(self, info: Info) -> list[Author]:
         return [Author.from_row(a) for a in await info.context.inventory.authors_by_book_id.load(self.pk)]
 
-    @strawberry.field
-    async def genres(self, info: Info) -> list[str]:
-        return await info.context.inventory.genres_by_book_id.load(self.pk)
+    @strawberry.field(graphql_type=list[str])
+    def genres(self, info: Info) -> list[str] | Awaitable[list[str]]:
+        return self.relation("genres", lambda: info.context.inventory.genres_by_book_id.load(self.pk))
 
-    @strawberry.field
-    async def stock(self, info: Info) -> Stock:
+    @strawberry.field(graphql_type=Stock)
+    def stock(self, info: Info) -> Stock | Awaitable[Stock]:
+        return self.relation("stock", lambda: self._stock(info))
+
+    async def _stock(self, info: Info) -> Stock:
         row = await info.context.inventory.stock_by_book_id.load(self.pk)
         return Stock.from_row(row, info.context.settings.low_stock_threshold)
+
+
+async def prefetch_books(info: Info, books: Sequence[Book], selection: Selection) -> None:
+    """Load the selected relations of all `books` at once (one statement per relation)."""
+    if not books:
+        return
+    inventory = info.context.inventory
+    pks = [b.pk for b in books]
+    threshold = info.context.settings.low_stock_threshold
+    jobs: list[Awaitable[object]] = []
+    if "authors" in selection:
+        jobs.append(
+            fill(
+                books,
+                "authors",
+                inventory.authors_by_book_id.load_many(pks),
+                lambda _, rows: [Author.from_row(a) for a in rows],
+            )
+        )
+    if "genres" in selection:
+        jobs.append(
+            fill(books, "genres", inventory.genres_by_book_id.load_many(pks), lambda _, genres: genres)
+        )
+    if "stock" in selection:
+        jobs.append(
+            fill(
+                books,
+                "stock",
+                inventory.stock_by_book_id.load_many(pks),
+                lambda _, row: Stock.from_row(row, threshold),
+            )
+        )
+    await asyncio.gather(*jobs)
 
 
 @strawberry.type
@@ -92,7 +139,9 @@ class Author(Node):
         async def count() -> int:
             return await inventory.book_count_by_author_id.load(self.pk)
 
-        return Connection.of(page, "author-books", Book.from_row, count)
+        connection = Connection.of(page, "author-books", Book.from_row, count)
+        await prefetch_books(info, connection.nodes(), below(lookahead(info), "edges", "node"))
+        return connection
 
 
 @strawberry.type

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Sequence
+from dataclasses import field
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 
 from context import Info
 from datasources.orders import CustomerRow, OrderEventRow, OrderLineRow, OrderRow
-from schema.books import Book
+from schema.books import Book, prefetch_books
+from schema.lookahead import Prefetched, Selection, below, fill, lookahead
 from schema.money import Money
 from schema.relay import Connection, Node, check_first, decode_cursor, to_global_id
 
@@ -58,15 +63,18 @@ class Customer(Node):
         async def count() -> int:
             return await source.order_count_by_customer_id.load((self.pk, statuses))
 
-        return Connection.of(page, "customer-orders", Order.from_row, count)
+        connection = Connection.of(page, "customer-orders", Order.from_row, count)
+        await prefetch_orders(info, connection.nodes(), below(lookahead(info), "edges", "node"))
+        return connection
 
 
 @strawberry.type
-class OrderLine:
+class OrderLine(Prefetched):
     book_pk: strawberry.Private[int]
     quantity: int
     unit_price: Money = strawberry.field(description="The price when the order was placed.")
     subtotal: Money
+    prefetched: strawberry.Private[dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_row(cls, row: OrderLineRow, currency: str) -> OrderLine:
@@ -81,10 +89,21 @@ class OrderLine:
     def book_id(self) -> strawberry.ID:
         return to_global_id("Book", self.book_pk)
 
-    @strawberry.field(description="Null when the book has since left the catalog.")
-    async def book(self, info: Info) -> Book | None:
+    @strawberry.field(description="Null when the book has since left the catalog.", graphql_type=Book | None)
+    def book(self, info: Info) -> Book | Awaitable[Book | None] | None:
+        return self.relation("book", lambda: self._book(info))
+
+    async def _book(self, info: Info) -> Book | None:
         row = await info.context.inventory.books_by_id.load(self.book_pk)
         return Book.from_row(row) if row is not None else None
+
+
+async def prefetch_lines(info: Info, lines: Sequence[OrderLine], selection: Selection) -> None:
+    if not lines or "book" not in selection:
+        return
+    loading = info.context.inventory.books_by_id.load_many([line.book_pk for line in lines])
+    books = await fill(lines, "book", loading, lambda _, row: Book.from_row(row) if row is not None else None)
+    await prefetch_books(info, [b for b in books if b is not None], selection["book"])
 
 
 @strawberry.type
@@ -105,13 +124,14 @@ class OrderEvent:
 
 
 @strawberry.type
-class Order(Node):
+class Order(Node, Prefetched):
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
     number: str
     status: OrderStatus
     placed_at: datetime
     total: Money
+    prefetched: strawberry.Private[dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_row(cls, row: OrderRow) -> Order:
@@ -125,20 +145,62 @@ class Order(Node):
             total=Money.of(row.total_cents, row.currency),
         )
 
-    @strawberry.field
-    async def lines(self, info: Info) -> list[OrderLine]:
-        currency = self.total.currency
-        return [
-            OrderLine.from_row(r, currency) for r in await info.context.orders.lines_by_order_id.load(self.pk)
-        ]
+    @strawberry.field(graphql_type=list[OrderLine])
+    def lines(self, info: Info) -> list[OrderLine] | Awaitable[list[OrderLine]]:
+        return self.relation("lines", lambda: self._lines(info))
 
-    @strawberry.field
-    async def customer(self, info: Info) -> Customer:
-        row = await info.context.orders.customers_by_id.load(self.customer_pk)
-        if row is None:  # the foreign key makes this impossible short of a broken database
-            raise LookupError(f"order {self.pk} has no customer {self.customer_pk}")
-        return Customer.from_row(row)
+    async def _lines(self, info: Info) -> list[OrderLine]:
+        rows = await info.context.orders.lines_by_order_id.load(self.pk)
+        lines = [OrderLine.from_row(r, self.total.currency) for r in rows]
+        await prefetch_lines(info, lines, lookahead(info))
+        return lines
 
-    @strawberry.field(description="Every status change, oldest first.")
-    async def events(self, info: Info) -> list[OrderEvent]:
+    @strawberry.field(graphql_type=Customer)
+    def customer(self, info: Info) -> Customer | Awaitable[Customer]:
+        return self.relation("customer", lambda: self._customer(info))
+
+    async def _customer(self, info: Info) -> Customer:
+        return _customer_of(self, await info.context.orders.customers_by_id.load(self.customer_pk))
+
+    @strawberry.field(description="Every status change, oldest first.", graphql_type=list[OrderEvent])
+    def events(self, info: Info) -> list[OrderEvent] | Awaitable[list[OrderEvent]]:
+        return self.relation("events", lambda: self._events(info))
+
+    async def _events(self, info: Info) -> list[OrderEvent]:
         return [OrderEvent.from_row(r) for r in await info.context.orders.events_by_order_id.load(self.pk)]
+
+
+def _customer_of(order: Order, row: CustomerRow | None) -> Customer:
+    if row is None:  # the foreign key makes this impossible short of a broken database
+        raise LookupError(f"order {order.pk} has no customer {order.customer_pk}")
+    return Customer.from_row(row)
+
+
+async def prefetch_orders(info: Info, orders: Sequence[Order], selection: Selection) -> None:
+    """Load the selected relations of all `orders` at once, and theirs below them."""
+    if not orders:
+        return
+    source = info.context.orders
+    pks = [o.pk for o in orders]
+
+    async def lines() -> None:
+        loaded = await fill(
+            orders,
+            "lines",
+            source.lines_by_order_id.load_many(pks),
+            lambda order, rows: [OrderLine.from_row(r, order.total.currency) for r in rows],
+        )
+        await prefetch_lines(
+            info, [line for order_lines in loaded for line in order_lines], selection["lines"]
+        )
+
+    jobs: list[Awaitable[object]] = []
+    if "lines" in selection:
+        jobs.append(lines())
+    if "customer" in selection:
+        customers = source.customers_by_id.load_many([o.customer_pk for o in orders])
+        jobs.append(fill(orders, "customer", customers, lambda order, row: _customer_of(order, row)))
+    if "events" in selection:
+        events = source.events_by_order_id.load_many(pks)
+        jobs.append(fill(orders, "events", events, lambda _, rows: [OrderEvent.from_row(r) for r in rows]))
+    await asyncio.gather(*jobs)

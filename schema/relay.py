@@ -98,6 +98,9 @@ class Connection(Generic[T]):
     async def total_count(self) -> int:
         return await self._count()
 
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
     @classmethod
     def of(
         cls,
