@@ -256,7 +256,7 @@ def bench(
         timings = (f"{r.rps:,.0f}", f"{r.p50_ms:.1f}", f"{r.p90_ms:.1f}", f"{r.p99_ms:.1f}")
         statements = (str(per.get("inventory", "n/a")), str(per.get("orders", "n/a")))
         table.add_row(r.workload, *timings, str(r.errors), *statements)
-    Console().print(table)
+    Console(width=max(120, console.width)).print(table)
     for r in results:
         if r.skipped:
             console.print(f"[dim]{r.workload} skipped: {r.skipped}[/dim]")

@@ -7,6 +7,7 @@ ORDERS_DATABASE_URL or REDIS_URL switches that store to a real server with no co
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -24,10 +25,13 @@ def sqlite_url(path: Path) -> str:
 
 
 def start_postgres(directory: Path, database: str = "bookgraph") -> str:
-    import pgserver
-
     directory.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(directory, cleanup_mode="stop")  # type: ignore[attr-defined]
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, CI); it falls back to /tmp.
+        warnings.filterwarnings("ignore", module="platformdirs")
+        import pgserver
+
+        server = pgserver.get_server(directory, cleanup_mode="stop")  # type: ignore[attr-defined]
     _handles.append(server)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "1 row" not in exists:

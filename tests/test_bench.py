@@ -1,0 +1,59 @@
+"""The benchmark harness's own logic (timings themselves are never asserted in tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench import runner, workloads
+from bench.workloads import BenchData
+from schema.root import schema
+
+DATA = BenchData(
+    book_ids=["Qm9vazox", "Qm9vazoy"],
+    genres=["Mystery", "Poetry"],
+    customers=["demo-customer-1", "demo-customer-2"],
+    heavy_customers=["demo-customer-1"],
+)
+
+
+def test_every_workload_has_a_document_and_runs_or_says_why() -> None:
+    loaded = {name: workloads.load(name, DATA, schema._schema) for name in workloads.ORDER}
+    assert set(loaded) == {p.stem for p in workloads.BENCH_DIR.glob("*.graphql")}
+    for name in ("catalog_page", "order_history", "orders_only"):
+        assert loaded[name].skipped is None and loaded[name].requests, name
+    # Fields that do not exist yet are skipped with the validation message, never faked.
+    assert "searchBooks" in (loaded["search"].skipped or "")
+    assert "similarBooks" in (loaded["book_detail"].skipped or "")
+
+
+def test_requests_rotate_over_the_data() -> None:
+    catalog = workloads.load("catalog_page", DATA, schema._schema)
+    assert len(catalog.requests) == 2 * 3  # every genre in every ordering
+    assert {v["filter"]["genres"][0] for v, _ in catalog.requests} == {"Mystery", "Poetry"}
+    history = workloads.load("order_history", DATA, schema._schema)
+    assert [subject for _, subject in history.requests] == DATA.customers
+
+
+def test_lua_script_carries_every_request_and_a_token_per_viewer(tmp_path: Path) -> None:
+    history = workloads.load("order_history", DATA, schema._schema)
+    script = runner.lua_script(history, "s" * 48, tmp_path).read_text()
+    assert "{BODIES}" not in script and "{TOKENS}" not in script
+    assert script.count("OrderHistory") == 2
+    assert script.count("[==[eyJhbGciOi") == 2  # one JWT per request, signed for its customer
+
+
+def test_top_functions_aggregates_collapsed_stacks(tmp_path: Path) -> None:
+    stacks = tmp_path / "stacks.folded"
+    stacks.write_text(
+        'process 1:"uvicorn";main (app.py:1);handle (app.py:10);parse (graphql/parser.py:5) 30\n'
+        'process 1:"uvicorn";main (app.py:1);handle (app.py:12);execute (graphql/executor.py:9) 70\n'
+    )
+    table = runner.top_functions(stacks).splitlines()
+    assert table[1].split() == ["70.0", "70.0", "execute", "(graphql/executor.py)"]
+    assert table[2].split() == ["30.0", "30.0", "parse", "(graphql/parser.py)"]
+    assert "100 samples" in table[-1]
+
+
+def test_dataset_scale() -> None:
+    assert runner.dataset(1.0) == (100_000, 20_000, 450_000)
+    assert runner.dataset(0.01) == (1_000, 200, 4_500)
