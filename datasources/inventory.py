@@ -56,6 +56,11 @@ _SORT_COLUMNS = {
     BookSort.PRICE: books.c.price_cents,
     BookSort.PUBLISHED_YEAR: books.c.published_year,
 }
+_GENRE_SORT_COLUMNS = {
+    BookSort.TITLE: book_genres.c.title,
+    BookSort.PRICE: book_genres.c.price_cents,
+    BookSort.PUBLISHED_YEAR: book_genres.c.published_year,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,18 +78,22 @@ class BookQuery:
     sort: BookSort = BookSort.TITLE
     descending: bool = False
 
-    def where(self) -> list[sa.ColumnElement[bool]]:
+    @property
+    def single_genre(self) -> str | None:
+        return self.genres[0] if self.genres is not None and len(self.genres) == 1 else None
+
+    def where(self, *, genres: bool = True) -> list[sa.ColumnElement[bool]]:
         clauses: list[sa.ColumnElement[bool]] = []
-        if self.genres is not None:
+        if genres and self.genres is not None:
             clauses.append(
                 sa.exists().where(book_genres.c.book_id == books.c.id, book_genres.c.genre.in_(self.genres))
             )
         if self.author_ids is not None:
-            clauses.append(
-                sa.exists().where(
-                    book_authors.c.book_id == books.c.id, book_authors.c.author_id.in_(self.author_ids)
-                )
+            # An author has few books: start from them rather than scan the catalog in sort order.
+            by_authors = sa.select(book_authors.c.book_id).where(
+                book_authors.c.author_id.in_(self.author_ids)
             )
+            clauses.append(books.c.id.in_(by_authors))
         if self.min_price_cents is not None:
             clauses.append(books.c.price_cents >= self.min_price_cents)
         if self.max_price_cents is not None:
@@ -249,12 +258,27 @@ class InventorySource(StoreSource):
 
     async def list_books(self, query: BookQuery, first: int, after: SortKey | None) -> Page[BookRow]:
         sort = _SORT_COLUMNS[query.sort]
-        rows = await self._rows(
-            sa.select(*_BOOK_COLUMNS)
-            .where(*query.where(), after_key(sort, books.c.id, after, query.descending))
-            .order_by(*ordering(sort, books.c.id, query.descending))
-            .limit(first + 1)
-        )
+        genre = query.single_genre
+        if genre is not None:
+            # One genre: walk its (genre, sort key, id) index range in order.
+            genre_sort = _GENRE_SORT_COLUMNS[query.sort]
+            statement = (
+                sa.select(*_BOOK_COLUMNS)
+                .select_from(book_genres.join(books, books.c.id == book_genres.c.book_id))
+                .where(
+                    book_genres.c.genre == genre,
+                    *query.where(genres=False),
+                    after_key(genre_sort, book_genres.c.book_id, after, query.descending),
+                )
+                .order_by(*ordering(genre_sort, book_genres.c.book_id, query.descending))
+            )
+        else:
+            statement = (
+                sa.select(*_BOOK_COLUMNS)
+                .where(*query.where(), after_key(sort, books.c.id, after, query.descending))
+                .order_by(*ordering(sort, books.c.id, query.descending))
+            )
+        rows = await self._rows(statement.limit(first + 1))
         items = [_book(r) for r in rows]
         for book in items[:first]:
             self.books_by_id.prime(book.id, book)

@@ -45,7 +45,15 @@ book_genres = sa.Table(
     metadata,
     sa.Column("book_id", sa.ForeignKey("books.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("genre", sa.String(100), primary_key=True),
+    # Copies of the book's sort keys, written with the book: a genre page ordered by any of them
+    # walks one index range instead of sorting or scanning the whole catalog.
+    sa.Column("title", sa.String(500), nullable=False, server_default=""),
+    sa.Column("price_cents", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("published_year", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_book_genres_genre", "genre", "book_id"),
+    sa.Index("ix_book_genres_genre_title", "genre", "title", "book_id"),
+    sa.Index("ix_book_genres_genre_price", "genre", "price_cents", "book_id"),
+    sa.Index("ix_book_genres_genre_year", "genre", "published_year", "book_id"),
 )
 
 stock_levels = sa.Table(
