@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -32,6 +33,10 @@ log = logging.getLogger("bookgraph")
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    def encode_json(self, data: object) -> bytes:
+        # orjson is several times faster than json.dumps on large responses.
+        return orjson.dumps(data)
+
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         # Here rather than in a schema extension: parse errors raised by the parser cache
         # skip the extensions' post-operation hooks, but every HTTP result passes here.
