@@ -11,8 +11,17 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from auth.tokens import issue_token
 from auth.viewer import Role
@@ -46,12 +55,20 @@ def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
+class RateColumn(ProgressColumn):
+    """Items per second, e.g. `1,250/s`."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:,.0f}/s" if task.speed else "", style="progress.data.speed")
+
+
 @contextmanager
 def _progress() -> Iterator[Progress]:
     columns = (
         TextColumn("{task.description:<10}"),
         BarColumn(),
         MofNCompleteColumn(),
+        RateColumn(),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console) as progress:

@@ -33,8 +33,6 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = 7 * 24 * 3600
 
     low_stock_threshold: int = Field(default=5, ge=0)
-    max_page_size: int = Field(default=100, ge=1)
-    currency: str = "USD"
 
     # Connection budgets: a slow store must fail fast so it costs only its own fields.
     store_connect_timeout_seconds: float = 3.0
