@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +26,8 @@ from config import Settings, get_settings
 from context import Context, build_context
 from datasources.stores import Stores
 from embedded import with_embedded_stores
+from embeddings import get_embedder
+from errors import SourceUnavailable
 from observability import REQUEST_ID, RequestContextMiddleware, configure_logging
 from schema.errors import present_all
 from schema.root import schema
@@ -50,6 +53,7 @@ class GraphQLApp(GraphQL[Context, None]):
             response if isinstance(response, Response) else None,
             state.settings,
             state.stores,
+            state.embedder,
             request.user,
             REQUEST_ID.get(),
         )
@@ -75,20 +79,26 @@ async def metrics(_: Request) -> Response:
     return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Starlette:
+def create_app(settings: Settings | None = None, *, stores: Stores | None = None) -> Starlette:
+    """The app; `stores` are opened by the lifespan unless given (then their owner closes them)."""
     settings = with_embedded_stores(settings or get_settings())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        stores = Stores.open(settings)
-        if migrate:
-            await stores.migrate()
+        owned = stores is None
         app.state.settings = settings
-        app.state.stores = stores
+        app.state.stores = Stores.open(settings) if stores is None else stores
+        # Loaded before the app reports ready, so no request waits for the model.
+        app.state.embedder = await asyncio.to_thread(get_embedder)
+        try:
+            await app.state.stores.index.ensure_collection()
+        except SourceUnavailable:
+            log.warning("search store unavailable at start-up; search fields fail until it returns")
         try:
             yield
         finally:
-            await stores.close()
+            if owned:
+                await app.state.stores.close()
 
     graphql = GraphQLApp(schema, graphql_ide="graphiql" if settings.graphiql else None)
     return Starlette(

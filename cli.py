@@ -112,10 +112,48 @@ def seed(
     console.print(f"[green]seeded[/green] {books} books, {customers} customers, {orders} orders")
 
 
+async def index_catalog(stores: Any, batch_size: int = 128, book_ids: list[int] | None = None) -> Any:
+    from embeddings import get_embedder
+    from indexing import build_index
+
+    embedder = await asyncio.to_thread(get_embedder)
+    total = len(book_ids) if book_ids is not None else await _book_count(stores)
+    with _progress() as progress:
+        task = progress.add_task("index", total=total)
+        return await build_index(
+            stores.inventory,
+            stores.index,
+            embedder,
+            lambda n: progress.advance(task, n),
+            batch_size=batch_size,
+            book_ids=book_ids,
+        )
+
+
+async def _book_count(stores: Any) -> int:
+    from datasources.bulk import book_count
+
+    return await book_count(stores.inventory)
+
+
+@app.command()
+def index(
+    batch_size: Annotated[int, typer.Option(min=1, max=4096, help="Books embedded per batch.")] = 128,
+) -> None:
+    """Embed the catalog into the search store. Incremental: only changed books are re-embedded,
+    points of deleted books are removed, and an interrupted run resumes where it stopped."""
+    report = _run(_settings(), lambda stores: index_catalog(stores, batch_size))
+    console.print(
+        f"[green]indexed[/green]: {report.embedded} embedded, {report.payload_updated} payloads updated, "
+        f"{report.unchanged} unchanged, {report.deleted} removed"
+    )
+
+
 @app.command("import")
 def import_catalog(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .jsonl catalog file.")],
     format: Annotated[str | None, typer.Option(help="csv or jsonl (default: from the extension).")] = None,
+    reindex: Annotated[bool, typer.Option(help="Update the search index for the imported books.")] = True,
 ) -> None:
     """Import a catalog (isbn, title, authors, description, genres, published_year, price, stock).
 
@@ -144,6 +182,9 @@ def import_catalog(
         with _progress() as progress:
             task = progress.add_task("books", total=None)
             written = await write_books(stores.inventory, good_rows(), lambda n: progress.advance(task, n))
+        if written and reindex:
+            # Keep search true to the catalog: re-embed what changed among the imported books.
+            await index_catalog(stores, book_ids=[book_id for book_id, _ in written.values()])
         return len(written)
 
     try:
@@ -173,6 +214,11 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    if workers > 1 and not settings.qdrant_url:
+        # The embedded Qdrant Edge shard lives in one process; several workers need a Qdrant server.
+        raise typer.BadParameter(
+            "more than one worker needs QDRANT_URL (a Qdrant server)", param_hint="--workers"
+        )
     # Worker processes read their settings from the environment: hand them the stores started here.
     os.environ["INVENTORY_DATABASE_URL"] = settings.inventory_database_url or ""
     os.environ["ORDERS_DATABASE_URL"] = settings.orders_database_url or ""
@@ -185,6 +231,9 @@ def serve(
         if demo_data and await is_empty(stores.inventory, books):
             console.print("the stores are empty: loading the demo data (once)")
             await seed_stores(stores, DEFAULT_BOOKS, DEFAULT_CUSTOMERS, DEFAULT_ORDERS, 42)
+        if demo_data:
+            # Incremental: the first start embeds the catalog, later ones check it in seconds.
+            await index_catalog(stores)
 
     if migrate or demo_data:
         _run(settings, prepare)
@@ -218,6 +267,9 @@ def bench(
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
     workload: Annotated[list[str] | None, typer.Option(help="Run only these (repeatable).")] = None,
     profile: Annotated[str | None, typer.Option(help="Profile one workload with py-spy instead.")] = None,
+    search_quality: Annotated[
+        bool, typer.Option(help="Report precision@10 of semantic search against a keyword baseline instead.")
+    ] = False,
 ) -> None:
     """Measure the server under load: requests/s, latency, errors and statements per request.
 
@@ -235,6 +287,9 @@ def bench(
     settings = with_embedded_stores(
         settings.model_copy(update={"data_dir": settings.data_dir / "bench" / f"scale-{scale:g}"})
     )
+    if search_quality:
+        _search_quality(settings, scale)
+        return
     options = runner.Options(
         scale=scale,
         duration=duration,
@@ -278,6 +333,35 @@ def bench(
         if r.skipped:
             console.print(f"[dim]{r.workload} skipped: {r.skipped}[/dim]")
     console.print(f"results: {path}")
+
+
+def _search_quality(settings: Settings, scale: float) -> None:
+    from bench.runner import prepare
+    from bench.search_quality import evaluate
+    from datasources.stores import Stores
+    from embeddings import get_embedder
+
+    async def main() -> list[Any]:
+        await prepare(settings, scale, index=True)
+        stores = Stores.open(settings)
+        try:
+            return await evaluate(stores, get_embedder())
+        finally:
+            await stores.close()
+
+    rows = asyncio.run(main())
+    table = Table("query", "genre", "semantic P@10", "keyword P@10", title="search quality")
+    for row in rows:
+        table.add_row(row.query, row.genre, f"{row.semantic:.1f}", f"{row.keyword:.1f}")
+    semantic = sum(r.semantic for r in rows) / len(rows)
+    keyword = sum(r.keyword for r in rows) / len(rows)
+    table.add_row(
+        "[bold]mean[/bold]",
+        f"{len(rows)} queries",
+        f"[bold]{semantic:.2f}[/bold]",
+        f"[bold]{keyword:.2f}[/bold]",
+    )
+    Console(width=max(120, console.width)).print(table)
 
 
 @app.command()

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     orders_database_url: str | None = None
     redis_url: str | None = None
     redis_key_prefix: str = "bookgraph:"
+    # Unset → an in-process Qdrant Edge shard under data_dir/qdrant (one process only).
+    qdrant_url: str | None = None
 
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
     jwt_algorithm: Literal["HS256"] = "HS256"

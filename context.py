@@ -12,9 +12,11 @@ from starlette.websockets import WebSocket
 
 from auth.viewer import Viewer
 from config import Settings
+from datasources.catalog_search import SearchSource
 from datasources.inventory import InventorySource
 from datasources.orders import OrdersSource
 from datasources.stores import Stores
+from embeddings import Embedder
 
 
 @dataclass(slots=True)
@@ -26,6 +28,7 @@ class Context:
     request_id: str
     inventory: InventorySource
     orders: OrdersSource
+    search: SearchSource
 
 
 def build_context(
@@ -33,6 +36,7 @@ def build_context(
     response: Response | None,
     settings: Settings,
     stores: Stores,
+    embedder: Embedder,
     viewer: Viewer,
     request_id: str,
 ) -> Context:
@@ -44,6 +48,7 @@ def build_context(
         request_id=request_id,
         inventory=InventorySource(stores.inventory),
         orders=OrdersSource(stores.orders, viewer),
+        search=SearchSource(stores.index, embedder),
     )
 
 

@@ -36,6 +36,16 @@ HTTP_LATENCY = Histogram(
     "Time from request start to the last byte of the response.",
     ["path"],
 )
+EMBEDDING_CACHE = Counter(
+    "bookgraph_embedding_cache",
+    "Query embedding cache lookups, by result.",
+    ["result"],
+)
+EMBEDDING_SECONDS = Histogram(
+    "bookgraph_embedding_seconds",
+    "Time to embed one search query (cache misses only).",
+    buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
+)
 GRAPHQL_ERRORS = Counter(
     "bookgraph_graphql_errors",
     "GraphQL errors returned to clients, by code.",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
@@ -284,5 +285,97 @@ async def sample_book_ids(engine: AsyncEngine, limit: int) -> list[int]:
         step = max(total // max(limit, 1), 1)
         rows = await conn.execute(
             sa.select(books.c.id).where(books.c.id % step == 0).order_by(books.c.id).limit(limit)
+        )
+        return [r.id for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class BookDocument:
+    """A book as the search index sees it."""
+
+    id: int
+    title: str
+    description: str
+    published_year: int
+    price_cents: int
+    genres: tuple[str, ...]
+    authors: tuple[str, ...]
+    author_ids: tuple[int, ...]
+    in_stock: bool
+
+
+async def book_documents(
+    engine: AsyncEngine, chunk: int = 1000, book_ids: Sequence[int] | None = None
+) -> AsyncIterator[list[BookDocument]]:
+    """Every book (or the given ones) with its authors, genres and stock, `chunk` books at a time."""
+    last_id = 0
+    while True:
+        async with engine.connect() as conn:
+            query = sa.select(books).where(books.c.id > last_id).order_by(books.c.id).limit(chunk)
+            if book_ids is not None:
+                query = query.where(books.c.id.in_(book_ids))
+            rows = (await conn.execute(query)).all()
+            if not rows:
+                return
+            ids = [r.id for r in rows]
+            names: dict[int, list[tuple[str, int]]] = {}
+            for a in await conn.execute(
+                sa.select(book_authors.c.book_id, authors.c.id, authors.c.name)
+                .join(authors, authors.c.id == book_authors.c.author_id)
+                .where(book_authors.c.book_id.in_(ids))
+                .order_by(book_authors.c.book_id, book_authors.c.position)
+            ):
+                names.setdefault(a.book_id, []).append((a.name, a.id))
+            genres: dict[int, list[str]] = {}
+            for g in await conn.execute(
+                sa.select(book_genres.c.book_id, book_genres.c.genre)
+                .where(book_genres.c.book_id.in_(ids))
+                .order_by(book_genres.c.book_id, book_genres.c.genre)
+            ):
+                genres.setdefault(g.book_id, []).append(g.genre)
+            available = {
+                s.book_id: s.available
+                for s in await conn.execute(
+                    sa.select(
+                        stock_levels.c.book_id,
+                        (stock_levels.c.on_hand - stock_levels.c.reserved).label("available"),
+                    ).where(stock_levels.c.book_id.in_(ids))
+                )
+            }
+        yield [
+            BookDocument(
+                id=r.id,
+                title=r.title,
+                description=r.description,
+                published_year=r.published_year,
+                price_cents=r.price_cents,
+                genres=tuple(genres.get(r.id, ())),
+                authors=tuple(name for name, _ in names.get(r.id, ())),
+                author_ids=tuple(author_id for _, author_id in names.get(r.id, ())),
+                in_stock=available.get(r.id, 0) > 0,
+            )
+            for r in rows
+        ]
+        last_id = rows[-1].id
+
+
+async def book_count(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(sa.select(sa.func.count()).select_from(books))).scalar_one())
+
+
+async def keyword_search(engine: AsyncEngine, words: Sequence[str], limit: int) -> list[int]:
+    """Book ids ranked by how many of `words` their title or description contains (a baseline
+    for judging semantic search, not a feature)."""
+    if not words:
+        return []
+    text = sa.func.lower(books.c.title + " " + books.c.description)
+    matched = sum((sa.case((text.contains(w, autoescape=True), 1), else_=0) for w in words), sa.literal(0))
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            sa.select(books.c.id, matched.label("matched"))
+            .where(matched > 0)
+            .order_by(sa.desc("matched"), books.c.id)
+            .limit(limit)
         )
         return [r.id for r in rows]

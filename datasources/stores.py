@@ -12,6 +12,7 @@ from config import Settings
 from datasources import inventory, orders
 from datasources.base import create_engine, ping
 from datasources.migrate import upgrade
+from datasources.search import VectorIndex, open_index
 
 
 @dataclass(slots=True)
@@ -19,6 +20,7 @@ class Stores:
     inventory: AsyncEngine
     orders: AsyncEngine
     redis: Redis
+    index: VectorIndex
 
     @classmethod
     def open(cls, settings: Settings) -> Stores:
@@ -36,11 +38,13 @@ class Stores:
                 settings.orders_database_url, orders.STORE, pool_size=settings.pool_size, timeout=timeout
             ),
             redis=Redis.from_url(settings.redis_url, socket_connect_timeout=timeout, socket_timeout=timeout),
+            index=open_index(settings.qdrant_url, settings.data_dir),
         )
 
     async def migrate(self) -> None:
         await upgrade(self.inventory, "inventory")
         await upgrade(self.orders, "orders")
+        await self.index.ensure_collection()
 
     async def readiness(self) -> dict[str, str | None]:
         """Each store's problem, or None when it answers."""
@@ -56,6 +60,7 @@ class Stores:
             check("inventory", ping(self.inventory, inventory.STORE)),
             check("orders", ping(self.orders, orders.STORE)),
             check("redis", self.redis.ping()),
+            check("search", self.index.ping()),
         )
         return dict(results)
 
@@ -63,3 +68,4 @@ class Stores:
         await self.inventory.dispose()
         await self.orders.dispose()
         await self.redis.aclose()
+        await self.index.close()

@@ -13,9 +13,13 @@ import strawberry
 
 from context import Info
 from datasources.inventory import AuthorRow, BookRow, StockRow
+from errors import BadUserInput
 from schema.lookahead import Prefetched, Selection, below, fill, lookahead
 from schema.money import Money
 from schema.relay import Connection, Node, check_first, decode_cursor, to_global_id
+from schema.search import BookRecommendation, RecommendationStrategy
+
+MAX_SIMILAR = 100
 
 
 @strawberry.enum
@@ -86,6 +90,25 @@ class Book(Node, Prefetched):
     async def _stock(self, info: Info) -> Stock:
         row = await info.context.inventory.stock_by_book_id.load(self.pk)
         return Stock.from_row(row, info.context.settings.low_stock_threshold)
+
+    @strawberry.field(description="The books closest in content to this one (null when search is down).")
+    async def similar_books(self, info: Info, first: int = 10) -> list[BookRecommendation] | None:
+        if not 1 <= first <= MAX_SIMILAR:
+            raise BadUserInput(f"`first` must be between 1 and {MAX_SIMILAR}.", argument="first")
+        hits = await info.context.search.similar_by_book_id.load((self.pk, first))
+        rows = await info.context.inventory.books_by_id.load_many([hit.book_id for hit in hits])
+        recommended = [
+            BookRecommendation(
+                book=Book.from_row(row),
+                score=hit.score,
+                strategy=RecommendationStrategy.CONTENT,
+                reason=f"Close in theme to “{self.title}”",
+            )
+            for hit, row in zip(hits, rows, strict=True)
+            if row is not None
+        ]
+        await prefetch_books(info, [r.book for r in recommended], below(lookahead(info), "book"))
+        return recommended
 
 
 async def prefetch_books(info: Info, books: Sequence[Book], selection: Selection) -> None:

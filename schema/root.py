@@ -12,9 +12,11 @@ from strawberry.types import ExecutionContext
 from resolvers import books as catalog
 from resolvers import node as nodes
 from resolvers import orders as ordering
+from resolvers import search as searching
 from schema.books import Author, Book, Genre
 from schema.orders import Customer, Order
 from schema.relay import Connection, Node
+from schema.search import BookSearchConnection
 
 # Sized to the number of distinct operations clients send, so repeated queries skip
 # parsing and validation (the largest fixed cost of a small query).
@@ -33,6 +35,10 @@ class Query:
     book: Book | None = strawberry.field(resolver=catalog.book, description="A book by ID or ISBN.")
     books: Connection[Book] | None = strawberry.field(
         resolver=catalog.books, description="The catalog, filtered and ordered."
+    )
+    search_books: BookSearchConnection | None = strawberry.field(
+        resolver=searching.search_books,
+        description="Books ranked by meaning, not keywords; `filter` applies inside the search store.",
     )
     author: Author | None = strawberry.field(resolver=catalog.author)
     genres: list[Genre] | None = strawberry.field(

@@ -19,6 +19,7 @@ from auth.tokens import issue_token
 from auth.viewer import Role
 from config import Settings
 from datasources.stores import Stores
+from embeddings import Embedder, get_embedder
 
 PG_HOST, PG_PORT, REDIS_PORT = "127.0.0.1", 5432, 6379
 RUN_ID = uuid.uuid4().hex[:10]
@@ -80,12 +81,20 @@ def settings(orders_url: str, redis_url: str, tmp_path_factory: pytest.TempPathF
 
 
 @pytest.fixture(scope="session")
-async def stores(settings: Settings) -> AsyncIterator[Stores]:
+def embedder() -> Embedder:
+    """The real model, loaded once for the session."""
+    return get_embedder()
+
+
+@pytest.fixture(scope="session")
+async def stores(settings: Settings, embedder: Embedder) -> AsyncIterator[Stores]:
     from cli import seed_stores
+    from indexing import build_index
 
     stores = Stores.open(settings)
     await stores.migrate()
     await seed_stores(stores, **SEED)
+    await build_index(stores.inventory, stores.index, embedder)
     yield stores
     await stores.close()
 
@@ -94,7 +103,8 @@ async def stores(settings: Settings) -> AsyncIterator[Stores]:
 async def app(settings: Settings, stores: Stores) -> AsyncIterator[Any]:
     from app import create_app
 
-    application = create_app(settings)
+    # The session's stores are shared: an embedded Qdrant shard is opened by one owner at a time.
+    application = create_app(settings, stores=stores)
     async with application.router.lifespan_context(application):
         yield application
 

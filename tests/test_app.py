@@ -19,7 +19,10 @@ async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "stores": {"inventory": "ok", "orders": "ok", "redis": "ok"}}
+    assert ready.json() == {
+        "status": "ready",
+        "stores": {"inventory": "ok", "orders": "ok", "redis": "ok", "search": "ok"},
+    }
 
 
 async def test_request_id_is_echoed_or_made_and_logged(

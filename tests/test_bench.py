@@ -18,12 +18,15 @@ DATA = BenchData(
 
 def test_every_workload_has_a_document_and_runs_or_says_why() -> None:
     loaded = {name: workloads.load(name, DATA, schema._schema) for name in workloads.ORDER}
-    assert set(loaded) == {p.stem for p in workloads.BENCH_DIR.glob("*.graphql")}
-    for name in ("catalog_page", "order_history", "orders_only"):
+    documents = {workloads.DOCUMENTS.get(name, name) for name in loaded}
+    assert documents == {p.stem for p in workloads.BENCH_DIR.glob("*.graphql")}
+    for name in ("catalog_page", "order_history", "orders_only", "search", "search_uncached_filtered"):
         assert loaded[name].skipped is None and loaded[name].requests, name
     # Fields that do not exist yet are skipped with the validation message, never faked.
-    assert "searchBooks" in (loaded["search"].skipped or "")
-    assert "similarBooks" in (loaded["book_detail"].skipped or "")
+    assert "recommendations" in (loaded["home"].skipped or "")
+    assert "placeOrder" in (loaded["place_order"].skipped or "") or "mutation" in (
+        loaded["place_order"].skipped or ""
+    )
 
 
 def test_requests_rotate_over_the_data() -> None:
@@ -57,3 +60,9 @@ def test_top_functions_aggregates_collapsed_stacks(tmp_path: Path) -> None:
 def test_dataset_scale() -> None:
     assert runner.dataset(1.0) == (100_000, 20_000, 450_000)
     assert runner.dataset(0.01) == (1_000, 200, 4_500)
+
+
+def test_uncached_search_queries_are_all_distinct() -> None:
+    uncached = workloads.load("search_uncached", DATA, schema._schema)
+    queries = [v["query"] for v, _ in uncached.requests]
+    assert len(queries) == len(set(queries)) > 4096  # more than the embedding cache holds

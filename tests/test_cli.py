@@ -36,6 +36,7 @@ def env(settings: Settings, tmp_path: Path) -> dict[str, str]:
         "ORDERS_DATABASE_URL": settings.orders_database_url or "",
         "REDIS_URL": settings.redis_url or "",
         "ENVIRONMENT": "test",
+        "DATA_DIR": str(tmp_path),  # its own search shard
     }
 
 

@@ -1,0 +1,42 @@
+"""Per-request access to the search store: semantic search and nearest neighbours, batched."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from aiodataloader import DataLoader
+
+from datasources.base import loader
+from datasources.search import STORE, Hit, SearchFilter, VectorIndex
+from embeddings import Embedder
+
+SimilarKey = tuple[int, int]  # (book id, how many)
+
+
+class SearchSource:
+    def __init__(self, index: VectorIndex, embedder: Embedder) -> None:
+        self.index = index
+        self.embedder = embedder
+
+    async def search(self, query: str, *, limit: int, offset: int, filter: SearchFilter | None) -> list[Hit]:
+        vector = await self.embedder.embed_query(query)
+        return await self.index.search(vector, limit=limit, offset=offset, filter=filter)
+
+    @cached_property
+    def similar_by_book_id(self) -> DataLoader[SimilarKey, list[Hit]]:
+        """Nearest neighbours of each book's own vector, excluding the book: one retrieve and one
+        batched query for all the books of a level."""
+
+        async def batch(keys: list[SimilarKey]) -> list[list[Hit]]:
+            stored = await self.index.vectors(sorted({book_id for book_id, _ in keys}))
+            present = [key for key in keys if key[0] in stored]
+            limit = max((first for _, first in present), default=0)
+            results = await self.index.search_many(
+                [stored[book_id] for book_id, _ in present],
+                limit=limit,
+                excludes=[[book_id] for book_id, _ in present],
+            )
+            found = {key: hits[: key[1]] for key, hits in zip(present, results, strict=True)}
+            return [found.get(key, []) for key in keys]
+
+        return loader("similar_by_book_id", STORE, batch)

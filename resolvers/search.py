@@ -1,0 +1,79 @@
+"""Semantic search over the catalog."""
+
+from __future__ import annotations
+
+import hashlib
+
+from context import Info
+from datasources.inventory import BookQuery
+from datasources.search import SearchFilter
+from embeddings import normalise_query
+from errors import BadUserInput
+from resolvers.books import book_query
+from schema.books import Book, BookFilter, BookOrder, prefetch_books
+from schema.lookahead import below, lookahead
+from schema.relay import PageInfo, decode_cursor, encode_cursor
+from schema.search import BookSearchConnection, BookSearchEdge
+
+MAX_QUERY_LENGTH = 1000
+MAX_RESULTS = 100
+
+
+async def search_books(
+    info: Info,
+    query: str,
+    first: int = 10,
+    after: str | None = None,
+    filter: BookFilter | None = None,
+) -> BookSearchConnection | None:
+    # Everything is validated before the query is embedded: bad input costs no model time.
+    text = query.strip()
+    if not text:
+        raise BadUserInput("`query` must not be empty.", argument="query")
+    if len(text) > MAX_QUERY_LENGTH:
+        raise BadUserInput(f"`query` is limited to {MAX_QUERY_LENGTH} characters.", argument="query")
+    if not 1 <= first <= MAX_RESULTS:
+        raise BadUserInput(f"`first` must be between 1 and {MAX_RESULTS}.", argument="first")
+    conditions = search_filter(book_query(filter, BookOrder()))
+    # A cursor is a position in one query's ranking: the tag ties it to that query and filter.
+    tag = (
+        "search:"
+        + hashlib.blake2b(f"{normalise_query(text)}|{conditions}".encode(), digest_size=6).hexdigest()
+    )
+    position = decode_cursor(after, tag)
+    offset = position[0] if position else 0
+
+    hits = await info.context.search.search(text, limit=first + 1, offset=offset, filter=conditions)
+    page = hits[:first]
+    rows = await info.context.inventory.books_by_id.load_many([hit.book_id for hit in page])
+    edges = [
+        BookSearchEdge(
+            cursor=encode_cursor(tag, (offset + i + 1, 0)), node=Book.from_row(row), score=hit.score
+        )
+        for i, (hit, row) in enumerate(zip(page, rows, strict=True))
+        if row is not None  # a book deleted since it was indexed
+    ]
+    await prefetch_books(info, [edge.node for edge in edges], below(lookahead(info), "edges", "node"))
+    return BookSearchConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(hits) > first,
+            has_previous_page=offset > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
+
+
+def search_filter(query: BookQuery) -> SearchFilter | None:
+    conditions = SearchFilter(
+        genres=query.genres,
+        author_ids=query.author_ids,
+        min_price_cents=query.min_price_cents,
+        max_price_cents=query.max_price_cents,
+        in_stock=query.in_stock,
+        min_year=query.min_year,
+        max_year=query.max_year,
+        title_contains=query.title_contains,
+    )
+    return None if conditions == SearchFilter() else conditions

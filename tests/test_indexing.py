@@ -1,0 +1,118 @@
+"""`bookgraph index` is incremental: it embeds what changed, rewrites payloads that changed,
+removes deleted books, and a rerun after an interruption does only the rest."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from catalog.records import BookRecord
+from datasources.bulk import write_books
+from datasources.inventory_tables import books
+from datasources.migrate import upgrade
+from datasources.search import EdgeIndex, SearchFilter
+from embeddings import Embedder
+from indexing import build_index
+
+CATALOG = [
+    BookRecord(
+        "9780306406157",
+        "The Orchard Murders",
+        ("Ada Quill",),
+        "A detective investigates a poisoning in a quiet village.",
+        ("Mystery",),
+        2001,
+        Decimal("9.99"),
+        3,
+    ),
+    BookRecord(
+        "9781861972712",
+        "Salt and Smoke",
+        ("Ben Hearth",),
+        "Recipes for grilling fish and roasting vegetables over fire.",
+        ("Cooking",),
+        2015,
+        Decimal("29.00"),
+        0,
+    ),
+    BookRecord(
+        "9780131103627",
+        "Beyond Kepler",
+        ("Cy Nova",),
+        "A crew answers a distress signal from an alien world.",
+        ("Science Fiction",),
+        2020,
+        Decimal("14.50"),
+        8,
+    ),
+]
+
+
+@pytest.fixture
+async def inventory(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'inventory.db'}")
+    await upgrade(engine, "inventory")
+    await write_books(engine, CATALOG)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def index(tmp_path: Path) -> AsyncIterator[EdgeIndex]:
+    edge = EdgeIndex(tmp_path / "qdrant")
+    yield edge
+    await edge.close()
+
+
+async def test_only_changes_are_reembedded(
+    inventory: AsyncEngine, index: EdgeIndex, embedder: Embedder
+) -> None:
+    first = await build_index(inventory, index, embedder)
+    assert (first.embedded, first.unchanged) == (3, 0)
+    assert await index.count() == 3
+
+    again = await build_index(inventory, index, embedder)
+    assert (again.embedded, again.payload_updated, again.unchanged) == (0, 0, 3)
+
+    # A new price and stock change only the payload; a new description changes the vector.
+    await write_books(
+        inventory,
+        [
+            replace(CATALOG[1], price=Decimal("31.00"), stock=5),
+            replace(CATALOG[2], description="A quiet garden memoir."),
+        ],
+    )
+    changed = await build_index(inventory, index, embedder)
+    assert (changed.embedded, changed.payload_updated, changed.unchanged) == (1, 1, 1)
+    query = await embedder.embed_query("grilling fish over fire")
+    [hit] = await index.search(query, limit=1, filter=SearchFilter(in_stock=True, min_price_cents=3100))
+    async with inventory.connect() as conn:
+        salt = (await conn.execute(sa.select(books.c.id).where(books.c.isbn == CATALOG[1].isbn))).scalar_one()
+    assert hit.book_id == salt
+
+    async with inventory.begin() as conn:
+        await conn.execute(sa.delete(books).where(books.c.id == salt))
+    removed = await build_index(inventory, index, embedder)
+    assert removed.deleted == 1 and await index.count() == 2
+
+
+async def test_an_interrupted_run_resumes(
+    inventory: AsyncEngine, index: EdgeIndex, embedder: Embedder
+) -> None:
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_first_batch(done: int) -> None:
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        await build_index(inventory, index, embedder, stop_after_first_batch, batch_size=2)
+    assert await index.count() == 2  # the finished batch was kept
+    resumed = await build_index(inventory, index, embedder, batch_size=2)
+    assert (resumed.embedded, resumed.unchanged) == (1, 2)
