@@ -315,8 +315,9 @@ def bench(
         "p90 ms",
         "p99 ms",
         "errors",
-        "inventory stmts/req",
-        "orders stmts/req",
+        "inventory/req",
+        "orders/req",
+        "search/req",
         title=f"{rows['books']:,} books, {rows['orders']:,} orders, {rows['order_lines']:,} lines; "
         f"{concurrency} connections, {duration} s, {workers} worker(s)",
     )
@@ -326,7 +327,7 @@ def bench(
             continue
         per = r.statements_per_request
         timings = (f"{r.rps:,.0f}", f"{r.p50_ms:.1f}", f"{r.p90_ms:.1f}", f"{r.p99_ms:.1f}")
-        statements = (str(per.get("inventory", "n/a")), str(per.get("orders", "n/a")))
+        statements = tuple(str(per.get(store, "n/a")) for store in ("inventory", "orders", "search"))
         table.add_row(r.workload, *timings, str(r.errors), *statements)
     Console(width=max(120, console.width)).print(table)
     for r in results:

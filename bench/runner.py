@@ -127,6 +127,8 @@ def start_server(settings: Settings, options: Options, secret: str) -> subproces
         "INVENTORY_DATABASE_URL": settings.inventory_database_url or "",
         "ORDERS_DATABASE_URL": settings.orders_database_url or "",
         "REDIS_URL": settings.redis_url or "",
+        "QDRANT_URL": settings.qdrant_url or "",
+        "DATA_DIR": str(settings.data_dir),  # where the embedded search shard lives
         "JWT_SECRET": secret,
         "ACCESS_LOG": "false",
         "LOG_LEVEL": "WARNING",
@@ -199,9 +201,39 @@ def wrk(script: Path, options: Options, seconds: int) -> dict[str, Any]:
     return summary
 
 
+def smoke_test(workload: Workload, options: Options, secret: str) -> str | None:
+    """Why the workload's first request is not a real answer (errors, or nothing found), if so."""
+    variables, subject = workload.requests[0]
+    headers = {}
+    if subject is not None:
+        settings = Settings(environment="test", jwt_secret=SecretStr(secret))
+        headers["Authorization"] = f"Bearer {issue_token(settings, subject)}"
+    body = httpx.post(
+        f"http://127.0.0.1:{options.port}/graphql",
+        json={"query": workload.document, "variables": variables},
+        headers=headers,
+        timeout=30,
+    ).json()
+    if body.get("errors"):
+        return f"errors: {body['errors'][0]['message']}"
+    return None if _has_items(body.get("data")) else "the first request found nothing"
+
+
+def _has_items(value: Any) -> bool:
+    if isinstance(value, list):
+        return bool(value)
+    if isinstance(value, dict):
+        return any(_has_items(v) for v in value.values())
+    return False
+
+
 def measure(workload: Workload, options: Options, secret: str, scratch: Path) -> Result:
     if workload.skipped:
         return Result(workload.name, skipped=workload.skipped)
+    problem = smoke_test(workload, options, secret)
+    if problem:
+        # Measuring empty or failing answers would report a speed no user gets.
+        return Result(workload.name, skipped=problem)
     script = lua_script(workload, secret, scratch)
     # Warm pools, the parser cache and (for cached workloads) the embedding cache; not measured.
     wrk(lua_script(workload, secret, scratch, warmup=True), options, options.warmup)
@@ -210,7 +242,10 @@ def measure(workload: Workload, options: Options, secret: str, scratch: Path) ->
     after = scrape(options.port)
     served = after["requests"] - before["requests"]
     per_request = (
-        {store: round((after[store] - before[store]) / served, 2) for store in ("inventory", "orders")}
+        {
+            store: round((after[store] - before[store]) / served, 2)
+            for store in ("inventory", "orders", "search")
+        }
         if served and options.workers == 1  # each worker counts its own statements
         else {}
     )

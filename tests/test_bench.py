@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bench import runner, workloads
 from bench.workloads import BenchData
@@ -66,3 +67,19 @@ def test_uncached_search_queries_are_all_distinct() -> None:
     uncached = workloads.load("search_uncached", DATA, schema._schema)
     queries = [v["query"] for v, _ in uncached.requests]
     assert len(queries) == len(set(queries)) > 4096  # more than the embedding cache holds
+
+
+def test_keywords_drop_stopwords() -> None:
+    from bench.search_quality import keywords
+
+    assert keywords("How to bake the best sourdough at home") == ["bake", "best", "sourdough", "home"]
+
+
+async def test_semantic_search_beats_the_keyword_baseline(stores: Any, embedder: Any) -> None:
+    from bench.search_quality import LABELLED, evaluate
+
+    rows = await evaluate(stores, embedder)
+    assert len(rows) == len(LABELLED)
+    semantic = sum(r.semantic for r in rows) / len(rows)
+    keyword = sum(r.keyword for r in rows) / len(rows)
+    assert semantic > keyword + 0.2, (semantic, keyword)
