@@ -362,7 +362,7 @@ def _search_quality(settings: Settings, scale: float) -> None:
         f"[bold]{semantic:.2f}[/bold]",
         f"[bold]{keyword:.2f}[/bold]",
     )
-    Console(width=max(120, console.width)).print(table)
+    Console(width=max(160, console.width)).print(table)
 
 
 @app.command()

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent
@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     log_json: bool = True
     access_log: bool = True
     graphiql: bool = True
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # Socket paths built from it (the embedded PostgreSQL) must not be read as host names.
+        return value.expanduser().resolve()
 
     @model_validator(mode="after")
     def _refuse_weak_secrets_outside_development(self) -> Settings:
