@@ -51,7 +51,8 @@ class Embedder:
         log.info("embedding model loaded", extra={"seconds": round(time.perf_counter() - started, 2)})
         return cls(model)
 
-    def embed_documents(self, texts: Sequence[str], batch_size: int = 64) -> list[list[float]]:
+    def embed_documents(self, texts: Sequence[str], batch_size: int = 32) -> list[list[float]]:
+        # 32 measured fastest here: less padding per batch than 64 or 128 on ~110-token texts.
         vectors = self.model.encode(
             list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
         )

@@ -129,3 +129,8 @@ async def test_a_bad_token_is_refused_with_401(client: httpx.AsyncClient, settin
         )
         assert response.status_code == 401
         assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_a_relative_data_dir_becomes_absolute() -> None:
+    # The embedded PostgreSQL's socket path comes from it; a relative one reads as a host name.
+    assert Settings(data_dir="var/somewhere").data_dir.is_absolute()  # type: ignore[arg-type]
