@@ -160,3 +160,21 @@ def test_schema_check_detects_drift(tmp_path: Path) -> None:
     assert CliRunner().invoke(cli.app, ["schema", "--output", str(target), "--check"]).exit_code == 0
     target.write_text(target.read_text().replace("type Book", "type Buch"))
     assert CliRunner().invoke(cli.app, ["schema", "--output", str(target), "--check"]).exit_code == 1
+
+
+def test_import_keeps_the_search_index_true(env: dict[str, str], tmp_path: Path) -> None:
+    source = tmp_path / "catalog.csv"
+    source.write_text(CSV)
+    CliRunner().invoke(cli.app, ["import", str(source)], env=env)
+    get_settings.cache_clear()
+    # The import embedded its good rows, so a full index run finds nothing to do.
+    result = CliRunner().invoke(cli.app, ["index"], env=env)
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "0 embedded, 0 payloads updated, 3 unchanged, 0 removed" in result.output
+
+
+def test_several_workers_need_a_qdrant_server(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(cli.app, ["serve", "--workers", "2"], env=env)
+    get_settings.cache_clear()
+    assert result.exit_code == 2 and "QDRANT_URL" in result.output
