@@ -1,4 +1,4 @@
-"""The `bookgraph` command line: serve, migrate, seed, import, schema, token."""
+"""The `bookgraph` command line: serve, migrate, seed, import, index, schema, token, bench."""
 
 from __future__ import annotations
 
