@@ -1,0 +1,22 @@
+"""Query embeddings: ONNX Runtime gives the vectors torch gives, and repeated queries hit the cache."""
+
+from __future__ import annotations
+
+import math
+
+from embeddings import Embedder, normalise_query
+
+
+def test_queries_go_through_onnx_runtime_with_the_same_vectors(embedder: Embedder) -> None:
+    assert embedder.query_backend == "onnxruntime"
+    for query in ("a cozy murder in a small village", "how to bake sourdough bread at home"):
+        onnx = embedder.query_encoder.encode(query)
+        torch = embedder.model.encode([query], normalize_embeddings=True)[0]
+        assert math.isclose(sum(a * b for a, b in zip(onnx, torch, strict=True)), 1.0, abs_tol=1e-4)
+        assert math.isclose(math.hypot(*onnx), 1.0, abs_tol=1e-5)
+
+
+def test_the_cache_key_is_the_normalised_query(embedder: Embedder) -> None:
+    assert normalise_query("  A Cozy\tMurder \n") == "a cozy murder"
+    first = embedder.embed_query_sync("Poems about   the SEA")
+    assert embedder.cached("poems about the sea") == first
