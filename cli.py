@@ -277,6 +277,7 @@ def bench(
     uvicorn as a separate process and drives every workload in bench/*.graphql with wrk.
     """
     from bench import runner
+    from bench.report import print_results, print_search_quality
     from bench.workloads import ORDER
 
     chosen = tuple(workload) if workload else ORDER
@@ -288,7 +289,7 @@ def bench(
         settings.model_copy(update={"data_dir": settings.data_dir / "bench" / f"scale-{scale:g}"})
     )
     if search_quality:
-        _search_quality(settings, scale)
+        print_search_quality(console, settings, scale)
         return
     options = runner.Options(
         scale=scale,
@@ -307,62 +308,8 @@ def bench(
         console.print(path.read_text())
         console.print(f"collapsed stacks and this table: {path.parent}/{path.stem.removesuffix('-top')}.*")
         return
-    rows = report["dataset"]["rows"]
-    table = Table(
-        "workload",
-        "req/s",
-        "p50 ms",
-        "p90 ms",
-        "p99 ms",
-        "errors",
-        "inventory/req",
-        "orders/req",
-        "search/req",
-        title=f"{rows['books']:,} books, {rows['orders']:,} orders, {rows['order_lines']:,} lines; "
-        f"{concurrency} connections, {duration} s, {workers} worker(s)",
-    )
-    for r in results:
-        if r.skipped:
-            table.add_row(r.workload, "[dim]skipped[/dim]")
-            continue
-        per = r.statements_per_request
-        timings = (f"{r.rps:,.0f}", f"{r.p50_ms:.1f}", f"{r.p90_ms:.1f}", f"{r.p99_ms:.1f}")
-        statements = tuple(str(per.get(store, "n/a")) for store in ("inventory", "orders", "search"))
-        table.add_row(r.workload, *timings, str(r.errors), *statements)
-    Console(width=max(120, console.width)).print(table)
-    for r in results:
-        if r.skipped:
-            console.print(f"[dim]{r.workload} skipped: {r.skipped}[/dim]")
+    print_results(console, report, results)
     console.print(f"results: {path}")
-
-
-def _search_quality(settings: Settings, scale: float) -> None:
-    from bench.runner import prepare
-    from bench.search_quality import evaluate
-    from datasources.stores import Stores
-    from embeddings import get_embedder
-
-    async def main() -> list[Any]:
-        await prepare(settings, scale, index=True)
-        stores = Stores.open(settings)
-        try:
-            return await evaluate(stores, get_embedder())
-        finally:
-            await stores.close()
-
-    rows = asyncio.run(main())
-    table = Table("query", "genre", "semantic P@10", "keyword P@10", title="search quality")
-    for row in rows:
-        table.add_row(row.query, row.genre, f"{row.semantic:.1f}", f"{row.keyword:.1f}")
-    semantic = sum(r.semantic for r in rows) / len(rows)
-    keyword = sum(r.keyword for r in rows) / len(rows)
-    table.add_row(
-        "[bold]mean[/bold]",
-        f"{len(rows)} queries",
-        f"[bold]{semantic:.2f}[/bold]",
-        f"[bold]{keyword:.2f}[/bold]",
-    )
-    Console(width=max(160, console.width)).print(table)
 
 
 @app.command()

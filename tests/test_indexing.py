@@ -16,7 +16,8 @@ from catalog.records import BookRecord
 from datasources.bulk import write_books
 from datasources.inventory_tables import books
 from datasources.migrate import upgrade
-from datasources.search import EdgeIndex, SearchFilter
+from datasources.search import SearchFilter
+from datasources.search_edge import EdgeIndex
 from embeddings import Embedder
 from indexing import build_index
 

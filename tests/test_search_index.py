@@ -12,15 +12,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from datasources import search
-from datasources.search import (
-    VECTOR_SIZE,
-    BookPoint,
-    ClientIndex,
-    EdgeIndex,
-    SearchFilter,
-    VectorIndex,
-    open_index,
-)
+from datasources.search import VECTOR_SIZE, BookPoint, SearchFilter, VectorIndex, open_index
+from datasources.search_edge import EdgeIndex
+from datasources.search_server import ClientIndex
 from errors import SourceUnavailable
 
 NEAR = range(1, 21)  # close to the query axis, in order of id
