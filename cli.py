@@ -5,29 +5,19 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
-from rich.text import Text
 
 from auth.tokens import issue_token
 from auth.viewer import Role
 from config import ROOT, Settings, get_settings
 from embedded import with_embedded_stores
 from observability import configure_logging
+from progress import bars
 
 app = typer.Typer(help="bookgraph: one GraphQL API over the bookstore's stores.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -40,14 +30,15 @@ def _settings() -> Settings:
     return with_embedded_stores(get_settings())
 
 
-def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
-    """Run `work(stores)` with the stores open (migrated first), then close them."""
+def _run(settings: Settings, work: Callable[[Any], Awaitable[T]], *, migrate: bool = True) -> T:
+    """Run `work(stores)` with the stores open (migrated first, unless told not to), then close them."""
     from datasources.stores import Stores
 
     async def main() -> T:
         stores = Stores.open(settings)
         try:
-            await stores.migrate()
+            if migrate:
+                await stores.migrate()
             return await work(stores)
         finally:
             await stores.close()
@@ -55,47 +46,11 @@ def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-class RateColumn(ProgressColumn):
-    """Items per second, e.g. `1,250/s`."""
-
-    def render(self, task: Task) -> Text:
-        return Text(f"{task.speed:,.0f}/s" if task.speed else "", style="progress.data.speed")
-
-
-@contextmanager
-def _progress() -> Iterator[Progress]:
-    columns = (
-        TextColumn("{task.description:<10}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        RateColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
-        yield progress
-
-
 @app.command()
 def migrate() -> None:
     """Apply the database migrations of both stores (inventory and orders)."""
     _run(_settings(), lambda _stores: asyncio.sleep(0))
     console.print("[green]migrations applied[/green]")
-
-
-async def seed_stores(stores: Any, books: int, customers: int, orders: int, seed: int) -> None:
-    from catalog import demo
-    from datasources.bulk import write_books, write_customers, write_orders
-
-    catalog = demo.generate_catalog(books, seed=seed)
-    people = demo.generate_customers(customers, seed=seed)
-    with _progress() as progress:
-        task = progress.add_task("books", total=len(catalog))
-        written = await write_books(stores.inventory, catalog, lambda n: progress.advance(task, n))
-        task = progress.add_task("customers", total=len(people))
-        customer_ids = await write_customers(stores.orders, people, lambda n: progress.advance(task, n))
-        task = progress.add_task("orders", total=orders)
-        history = demo.generate_orders(catalog, people, orders, seed=seed)
-        await write_orders(stores.orders, history, written, customer_ids, lambda n: progress.advance(task, n))
 
 
 @app.command()
@@ -108,32 +63,11 @@ def seed(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 42,
 ) -> None:
     """Load the deterministic demo data. Re-running it updates rows instead of duplicating them."""
-    _run(_settings(), lambda stores: seed_stores(stores, books, customers, orders, seed))
+    from seeding import seed_demo
+
+    with bars(console) as track:
+        _run(_settings(), lambda stores: seed_demo(stores, books, customers, orders, seed, track))
     console.print(f"[green]seeded[/green] {books} books, {customers} customers, {orders} orders")
-
-
-async def index_catalog(stores: Any, batch_size: int = 128, book_ids: list[int] | None = None) -> Any:
-    from embeddings import get_embedder
-    from indexing import build_index
-
-    embedder = await asyncio.to_thread(get_embedder)
-    total = len(book_ids) if book_ids is not None else await _book_count(stores)
-    with _progress() as progress:
-        task = progress.add_task("index", total=total)
-        return await build_index(
-            stores.inventory,
-            stores.index,
-            embedder,
-            lambda n: progress.advance(task, n),
-            batch_size=batch_size,
-            book_ids=book_ids,
-        )
-
-
-async def _book_count(stores: Any) -> int:
-    from datasources.bulk import book_count
-
-    return await book_count(stores.inventory)
 
 
 @app.command()
@@ -142,7 +76,10 @@ def index(
 ) -> None:
     """Embed the catalog into the search store. Incremental: only changed books are re-embedded,
     points of deleted books are removed, and an interrupted run resumes where it stopped."""
-    report = _run(_settings(), lambda stores: index_catalog(stores, batch_size))
+    from indexing import index_catalog
+
+    with bars(console) as track:
+        report = _run(_settings(), lambda stores: index_catalog(stores, track, batch_size=batch_size))
     console.print(
         f"[green]indexed[/green]: {report.embedded} embedded, {report.payload_updated} payloads updated, "
         f"{report.unchanged} unchanged, {report.deleted} removed"
@@ -179,12 +116,13 @@ def import_catalog(
                 yield item
 
     async def work(stores: Any) -> int:
-        with _progress() as progress:
-            task = progress.add_task("books", total=None)
-            written = await write_books(stores.inventory, good_rows(), lambda n: progress.advance(task, n))
-        if written and reindex:
-            # Keep search true to the catalog: re-embed what changed among the imported books.
-            await index_catalog(stores, book_ids=[book_id for book_id, _ in written.values()])
+        from indexing import index_catalog
+
+        with bars(console) as track:
+            written = await write_books(stores.inventory, good_rows(), track("books", None))
+            if written and reindex:
+                # Keep search true to the catalog: re-embed what changed among the imported books.
+                await index_catalog(stores, track, book_ids=[book_id for book_id, _ in written.values()])
         return len(written)
 
     try:
@@ -225,18 +163,21 @@ def serve(
     os.environ["REDIS_URL"] = settings.redis_url or ""
 
     async def prepare(stores: Any) -> None:
-        from datasources.bulk import is_empty
-        from datasources.inventory_tables import books
+        from datasources.bulk import book_count
+        from indexing import index_catalog
+        from seeding import seed_demo
 
-        if demo_data and await is_empty(stores.inventory, books):
-            console.print("the stores are empty: loading the demo data (once)")
-            await seed_stores(stores, DEFAULT_BOOKS, DEFAULT_CUSTOMERS, DEFAULT_ORDERS, 42)
-        if demo_data:
+        with bars(console) as track:
+            if await book_count(stores.inventory) == 0:
+                console.print("the stores are empty: loading the demo data (once)")
+                await seed_demo(stores, DEFAULT_BOOKS, DEFAULT_CUSTOMERS, DEFAULT_ORDERS, 42, track)
             # Incremental: the first start embeds the catalog, later ones check it in seconds.
-            await index_catalog(stores)
+            await index_catalog(stores, track)
 
-    if migrate or demo_data:
-        _run(settings, prepare)
+    if demo_data:
+        _run(settings, prepare, migrate=migrate)
+    elif migrate:
+        _run(settings, lambda _stores: asyncio.sleep(0))
     url = f"http://{host}:{port}/graphql"
     console.print(f"\n[bold]GraphiQL:[/bold] {url}")
     console.print("[bold]A token:[/bold] bookgraph token --sub demo-customer-1")

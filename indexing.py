@@ -13,12 +13,16 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from datasources.bulk import BookDocument, book_documents
+from datasources.bulk import BookDocument, book_count, book_documents
 from datasources.search import BookPoint, VectorIndex
-from embeddings import MODEL_NAME, Embedder
+from datasources.stores import Stores
+from embeddings import MODEL_NAME, Embedder, get_embedder
+from progress import Track, silent
+
+if TYPE_CHECKING:  # an annotation only: the engine is handed through, never driven here
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 Progress = Callable[[int], None]
 
@@ -57,6 +61,22 @@ def point(doc: BookDocument, vector: Sequence[float], digest: str) -> BookPoint:
         published_year=doc.published_year,
         in_stock=doc.in_stock,
         content_hash=digest,
+    )
+
+
+async def index_catalog(
+    stores: Stores, track: Track = silent, *, batch_size: int = 128, book_ids: Sequence[int] | None = None
+) -> IndexReport:
+    """The process's model over the stores' catalog, with a progress bar of books/s."""
+    embedder = await asyncio.to_thread(get_embedder)
+    total = len(book_ids) if book_ids is not None else await book_count(stores.inventory)
+    return await build_index(
+        stores.inventory,
+        stores.index,
+        embedder,
+        track("index", total),
+        batch_size=batch_size,
+        book_ids=book_ids,
     )
 
 

@@ -72,10 +72,12 @@ def dataset(scale: float) -> tuple[int, int, int]:
 
 async def prepare(settings: Settings, scale: float, index: bool) -> tuple[BenchData, dict[str, Any]]:
     """Seed the stores to the requested scale (once) and read what the requests are built from."""
-    from cli import seed_stores
     from datasources.bulk import customers_by_order_count, row_counts, sample_book_ids, server_versions
     from datasources.inventory import InventorySource
     from datasources.stores import Stores
+    from indexing import index_catalog
+    from progress import bars
+    from seeding import seed_demo
 
     books, customers, orders = dataset(scale)
     stores = Stores.open(settings)
@@ -83,7 +85,8 @@ async def prepare(settings: Settings, scale: float, index: bool) -> tuple[BenchD
         await stores.migrate()
         counts = await row_counts(stores.inventory, stores.orders)
         if counts["books"] < books or counts["orders"] < orders:
-            await seed_stores(stores, books, customers, orders, 42)
+            with bars() as track:
+                await seed_demo(stores, books, customers, orders, 42, track)
             counts = await row_counts(stores.inventory, stores.orders)
         heavy = await customers_by_order_count(stores.orders, 100, min_orders=50)
         data = BenchData(
@@ -93,9 +96,8 @@ async def prepare(settings: Settings, scale: float, index: bool) -> tuple[BenchD
             heavy_customers=heavy or await customers_by_order_count(stores.orders, 20),
         )
         if index:
-            from cli import index_catalog
-
-            await index_catalog(stores)
+            with bars() as track:
+                await index_catalog(stores, track)
         facts = {"rows": counts, "stores": await server_versions(stores.inventory, stores.orders)}
     finally:
         await stores.close()

@@ -18,6 +18,10 @@ class BookRecord:
     price: Decimal  # two decimal places, in the store currency
     stock: int  # copies on hand
 
+    @property
+    def price_cents(self) -> int:
+        return int(self.price * 100)
+
 
 @dataclass(frozen=True, slots=True)
 class CustomerRecord:

@@ -37,11 +37,6 @@ def _noop(_: int) -> None:
     return None
 
 
-async def is_empty(engine: AsyncEngine, table: sa.Table) -> bool:
-    async with engine.connect() as conn:
-        return (await conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1))).first() is None
-
-
 async def write_books(
     engine: AsyncEngine, records: Iterable[BookRecord], progress: Progress = _noop
 ) -> dict[str, tuple[int, int]]:
@@ -82,7 +77,7 @@ async def _write_book_chunk(conn: AsyncConnection, chunk: Sequence[BookRecord]) 
                 "title": r.title,
                 "description": r.description,
                 "published_year": r.published_year,
-                "price_cents": int(r.price * 100),
+                "price_cents": r.price_cents,
             }
             for r in chunk
         ],
@@ -106,7 +101,7 @@ async def _write_book_chunk(conn: AsyncConnection, chunk: Sequence[BookRecord]) 
             "book_id": book_ids[r.isbn],
             "genre": g,
             "title": r.title,
-            "price_cents": int(r.price * 100),
+            "price_cents": r.price_cents,
             "published_year": r.published_year,
         }
         for r in chunk
@@ -132,7 +127,7 @@ async def _write_book_chunk(conn: AsyncConnection, chunk: Sequence[BookRecord]) 
         ),
         [{"book_id": book_ids[r.isbn], "on_hand": r.stock, "reserved": 0} for r in chunk],
     )
-    return {r.isbn: (book_ids[r.isbn], int(r.price * 100)) for r in chunk}
+    return {r.isbn: (book_ids[r.isbn], r.price_cents) for r in chunk}
 
 
 async def write_customers(
@@ -262,12 +257,11 @@ async def customers_by_order_count(engine: AsyncEngine, limit: int, min_orders: 
 
 
 async def row_counts(inventory: AsyncEngine, orders_engine: AsyncEngine) -> dict[str, int]:
-    async with inventory.connect() as conn:
-        book_count = (await conn.execute(sa.select(sa.func.count()).select_from(books))).scalar_one()
+    books_total = await book_count(inventory)
     async with orders_engine.connect() as conn:
         order_count = (await conn.execute(sa.select(sa.func.count()).select_from(orders))).scalar_one()
         line_count = (await conn.execute(sa.select(sa.func.count()).select_from(order_lines))).scalar_one()
-    return {"books": book_count, "orders": order_count, "order_lines": line_count}
+    return {"books": books_total, "orders": order_count, "order_lines": line_count}
 
 
 async def server_versions(inventory: AsyncEngine, orders_engine: AsyncEngine) -> dict[str, str]:

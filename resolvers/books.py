@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from catalog.importer import normalise_isbn
 from context import Info
 from datasources.inventory import BookQuery, BookSort
 from errors import BadUserInput, NotFound
@@ -20,7 +21,9 @@ async def book(info: Info, id: strawberry.ID | None = None, isbn: str | None = N
     if id is not None:
         row = await inventory.books_by_id.load(pk_of(id, "Book"))
     else:
-        row = await inventory.books_by_isbn.load("".join(c for c in isbn or "" if c.isalnum()))
+        # Hyphens, spaces and ISBN-10 are accepted: books are stored under their ISBN-13 digits.
+        compact = "".join(c for c in isbn or "" if c.isalnum())
+        row = await inventory.books_by_isbn.load(normalise_isbn(compact) or compact)
     if row is None:
         raise NotFound("No book has this ID." if id is not None else "No book has this ISBN.")
     return Book.from_row(row)

@@ -88,12 +88,12 @@ def embedder() -> Embedder:
 
 @pytest.fixture(scope="session")
 async def stores(settings: Settings, embedder: Embedder) -> AsyncIterator[Stores]:
-    from cli import seed_stores
     from indexing import build_index
+    from seeding import seed_demo
 
     stores = Stores.open(settings)
     await stores.migrate()
-    await seed_stores(stores, **SEED)
+    await seed_demo(stores, **SEED)
     await build_index(stores.inventory, stores.index, embedder)
     yield stores
     await stores.close()

@@ -1,0 +1,19 @@
+"""Demo data into the inventory and orders stores: the deterministic catalog, customers and history."""
+
+from __future__ import annotations
+
+from catalog import demo
+from datasources.bulk import write_books, write_customers, write_orders
+from datasources.stores import Stores
+from progress import Track, silent
+
+
+async def seed_demo(
+    stores: Stores, books: int, customers: int, orders: int, seed: int, track: Track = silent
+) -> None:
+    catalog = demo.generate_catalog(books, seed=seed)
+    people = demo.generate_customers(customers, seed=seed)
+    written = await write_books(stores.inventory, catalog, track("books", len(catalog)))
+    customer_ids = await write_customers(stores.orders, people, track("customers", len(people)))
+    history = demo.generate_orders(catalog, people, orders, seed=seed)
+    await write_orders(stores.orders, history, written, customer_ids, track("orders", orders))
