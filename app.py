@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -19,16 +18,21 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from auth.middleware import BearerTokenBackend, unauthenticated_response
+from auth.tokens import verify_token
+from checkout import checkout_for
 from config import Settings, get_settings
 from context import Context, build_context
+from datasources.orders import OrdersSource
 from datasources.stores import Stores
 from embedded import with_embedded_stores
-from embeddings import get_embedder
-from errors import SourceUnavailable
+from embeddings import Model
+from errors import SourceUnavailable, Unauthenticated
 from observability import REQUEST_ID, RequestContextMiddleware, configure_logging
 from schema.errors import present_all
 from schema.root import schema
@@ -54,10 +58,28 @@ class GraphQLApp(GraphQL[Context, None]):
             response if isinstance(response, Response) else None,
             state.settings,
             state.stores,
-            state.embedder,
+            state.model,
+            state.checkout,
             request.user,
             REQUEST_ID.get(),
         )
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        # Browsers cannot set headers on a WebSocket: the token may come in `connection_init`.
+        params = context.connection_params or {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        if not isinstance(authorization, str):
+            return None
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ConnectionRejectionError({"message": "Use `Authorization: Bearer <token>`."})
+        try:
+            viewer = verify_token(context.settings, token.strip())
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"message": exc.message}) from exc
+        context.viewer = viewer
+        context.orders = OrdersSource(context.orders.engine, viewer)
+        return None
 
 
 async def healthz(_: Request) -> Response:
@@ -89,8 +111,11 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
         owned = stores is None
         app.state.settings = settings
         app.state.stores = Stores.open(settings) if stores is None else stores
-        # Loaded before the app reports ready, so no request waits for the model.
-        app.state.embedder = await asyncio.to_thread(get_embedder)
+        app.state.model = Model()
+        if settings.preload_model:
+            # Loaded before the app reports ready, so no request waits for the model.
+            await app.state.model.get()
+        app.state.checkout = checkout_for(settings, app.state.stores)
         try:
             await app.state.stores.index.ensure_collection()
         except SourceUnavailable:
@@ -105,7 +130,12 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             if owned:
                 await app.state.stores.close()
 
-    graphql = GraphQLApp(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    graphql = GraphQLApp(
+        schema,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        # Only the current protocol: the legacy graphql-ws one is not offered.
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+    )
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

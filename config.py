@@ -35,10 +35,21 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = 7 * 24 * 3600
 
     low_stock_threshold: int = Field(default=5, ge=0)
+    # Checkout: the most copies of one book in one order line.
+    max_line_quantity: int = Field(default=50, ge=1, le=10_000)
+    # The worker completes or compensates checkouts left PENDING longer than this.
+    recovery_after_seconds: float = Field(default=10.0, gt=0)
+    recovery_interval_seconds: float = Field(default=15.0, gt=0)
+    # Tests arm these to fail or kill -9 a process at a named checkout step, e.g.
+    # FAULT_POINTS='{"after_reserve": "kill"}'. Refused in production.
+    fault_points: dict[str, Literal["kill", "error"]] = {}
 
     # Connection budgets: a slow store must fail fast so it costs only its own fields.
     store_connect_timeout_seconds: float = 3.0
     pool_size: int = 10
+
+    # Load the embedding model before reporting ready (else on the first search).
+    preload_model: bool = True
 
     log_level: str = "INFO"
     log_json: bool = True
@@ -58,6 +69,8 @@ class Settings(BaseSettings):
             secret == DEVELOPMENT_JWT_SECRET or len(secret.encode()) < 32
         ):
             raise ValueError("JWT_SECRET must be set to at least 32 random bytes in production")
+        if self.environment == "production" and self.fault_points:
+            raise ValueError("FAULT_POINTS is for tests; it cannot be set in production")
         return self
 
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import strawberry
 from starlette.requests import Request
@@ -11,12 +11,14 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from auth.viewer import Viewer
+from checkout import Checkout
 from config import Settings
 from datasources.catalog_search import SearchSource
+from datasources.events import EventBus
 from datasources.inventory import InventorySource
 from datasources.orders import OrdersSource
 from datasources.stores import Stores
-from embeddings import Embedder
+from embeddings import Model
 
 
 @dataclass(slots=True)
@@ -29,6 +31,10 @@ class Context:
     inventory: InventorySource
     orders: OrdersSource
     search: SearchSource
+    checkout: Checkout
+    events: EventBus
+    # What a WebSocket client sent in `connection_init` (graphql-transport-ws); set by Strawberry.
+    connection_params: dict[str, Any] | None = None
 
 
 def build_context(
@@ -36,7 +42,8 @@ def build_context(
     response: Response | None,
     settings: Settings,
     stores: Stores,
-    embedder: Embedder,
+    embedder: Model,
+    checkout: Checkout,
     viewer: Viewer,
     request_id: str,
 ) -> Context:
@@ -49,6 +56,8 @@ def build_context(
         inventory=InventorySource(stores.inventory),
         orders=OrdersSource(stores.orders, viewer),
         search=SearchSource(stores.index, embedder),
+        checkout=checkout,
+        events=checkout.events,
     )
 
 

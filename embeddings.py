@@ -108,3 +108,23 @@ class Embedder:
 def get_embedder() -> Embedder:
     """The process's one model."""
     return Embedder.load()
+
+
+class Model:
+    """The process's embedder, loaded in a thread (the event loop keeps serving meanwhile) either
+    at start-up or on first use; every caller awaits the same load."""
+
+    def __init__(self) -> None:
+        self._loading: asyncio.Future[Embedder] | None = None
+
+    async def get(self) -> Embedder:
+        if self._loading is None:
+            self._loading = asyncio.ensure_future(asyncio.to_thread(get_embedder))
+        return await asyncio.shield(self._loading)
+
+    @classmethod
+    def of(cls, embedder: Embedder) -> Model:
+        model = cls()
+        model._loading = asyncio.get_running_loop().create_future()
+        model._loading.set_result(embedder)
+        return model

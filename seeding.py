@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from catalog import demo
-from datasources.bulk import write_books, write_customers, write_orders
+from datasources.bulk import open_order_lines, write_books, write_customers, write_orders
+from datasources.stock import StockLedger
 from datasources.stores import Stores
 from progress import Track, silent
 
@@ -17,3 +18,5 @@ async def seed_demo(
     customer_ids = await write_customers(stores.orders, people, track("customers", len(people)))
     history = demo.generate_orders(catalog, people, orders, seed=seed)
     await write_orders(stores.orders, history, written, customer_ids, track("orders", orders))
+    # Confirmed orders hold their copies, as if they had come through checkout.
+    await StockLedger(stores.stock).hold_existing(await open_order_lines(stores.orders))

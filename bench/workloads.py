@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import cycle, islice
 from pathlib import Path
+import uuid
 from typing import Any
 
 from graphql import parse, validate
@@ -88,6 +89,25 @@ def _uncached(requests: list[Request], words: tuple[str, ...]) -> list[Request]:
     ]
 
 
+def _place_order(data: BenchData, count: int = 20_000) -> list[Request]:
+    """One-copy orders, each with its own idempotency key (unique per run, so a second run places
+    new orders rather than replaying the first run's)."""
+    run = uuid.uuid4().hex[:8]
+    books, customers = cycle(data.book_ids), cycle(data.customers)
+    return [
+        (
+            {
+                "input": {
+                    "idempotencyKey": f"bench-{run}-{n}",
+                    "lines": [{"bookId": next(books), "quantity": 1}],
+                }
+            },
+            next(customers),
+        )
+        for n in range(count)
+    ]
+
+
 BUILDERS: dict[str, Callable[[BenchData], list[Request]]] = {
     "catalog_page": _catalog_page,
     "book_detail": lambda data: [({"id": book_id}, None) for book_id in data.book_ids],
@@ -102,7 +122,7 @@ BUILDERS: dict[str, Callable[[BenchData], list[Request]]] = {
     "home": lambda data: [
         ({"query": q}, subject) for q, subject in zip(cycle(SEARCH_QUERIES), data.customers, strict=False)
     ],
-    "place_order": lambda data: [],  # needs a fresh idempotency key per request: not a rotating body
+    "place_order": lambda data: _place_order(data),
 }
 
 ORDER = tuple(BUILDERS)

@@ -1546,12 +1546,13 @@ _FAVOURITE_SHARE = 0.8  # of base picks; the rest come from the whole catalog
 _CO_PURCHASE = 0.35  # chance a further line follows an earlier line's author or companions
 _COMPANIONS = 3
 # (orders younger than this many days, statuses, cumulative weights): fresh orders are still
-# moving through the pipeline; anything older than 30 days has settled.
+# moving through the pipeline; anything older than 30 days has settled. None is PENDING: that
+# status lasts only while a checkout runs.
 _STATUS_BY_AGE: tuple[tuple[float, tuple[str, ...], list[int]], ...] = tuple(
     (age, _words(statuses), list(accumulate(weights)))
     for age, statuses, weights in (
-        (1, "PENDING | CONFIRMED | CANCELLED", (60, 35, 5)),
-        (3, "PENDING | CONFIRMED | SHIPPED | CANCELLED", (10, 50, 38, 2)),
+        (1, "CONFIRMED | CANCELLED", (95, 5)),
+        (3, "CONFIRMED | SHIPPED | CANCELLED", (60, 38, 2)),
         (10, "CONFIRMED | SHIPPED | DELIVERED | CANCELLED", (5, 55, 38, 2)),
         (30, "SHIPPED | DELIVERED | CANCELLED | REJECTED", (8, 88, 3, 1)),
         (math.inf, "DELIVERED | CANCELLED | REJECTED", (95, 4, 1)),

@@ -242,6 +242,18 @@ async def write_orders(
     return written
 
 
+async def open_order_lines(engine: AsyncEngine) -> list[tuple[int, int, int]]:
+    """(order id, book id, quantity) of every confirmed, unshipped order: the stock they hold."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            sa.select(order_lines.c.order_id, order_lines.c.book_id, order_lines.c.quantity)
+            .join(orders, orders.c.id == order_lines.c.order_id)
+            .where(orders.c.status == "CONFIRMED")
+            .order_by(order_lines.c.order_id, order_lines.c.book_id)
+        )
+        return [(r.order_id, r.book_id, r.quantity) for r in rows]
+
+
 async def customers_by_order_count(engine: AsyncEngine, limit: int, min_orders: int = 1) -> list[str]:
     """Subjects of the customers with the most orders (benchmarks rotate through them)."""
     async with engine.connect() as conn:

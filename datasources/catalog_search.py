@@ -8,18 +8,19 @@ from aiodataloader import DataLoader
 
 from datasources.base import loader
 from datasources.search import STORE, Hit, SearchFilter, VectorIndex
-from embeddings import Embedder
+from embeddings import Model
 
 SimilarKey = tuple[int, int]  # (book id, how many)
 
 
 class SearchSource:
-    def __init__(self, index: VectorIndex, embedder: Embedder) -> None:
+    def __init__(self, index: VectorIndex, model: Model) -> None:
         self.index = index
-        self.embedder = embedder
+        self.model = model
 
     async def search(self, query: str, *, limit: int, offset: int, filter: SearchFilter | None) -> list[Hit]:
-        vector = await self.embedder.embed_query(query)
+        embedder = await self.model.get()
+        vector = await embedder.embed_query(query)
         return await self.index.search(vector, limit=limit, offset=offset, filter=filter)
 
     @cached_property

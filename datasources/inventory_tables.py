@@ -66,3 +66,24 @@ stock_levels = sa.Table(
     sa.CheckConstraint("on_hand >= 0", name="ck_stock_on_hand_non_negative"),
     sa.CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="ck_stock_reserved_bounds"),
 )
+
+RESERVATION_STATUSES = ("HELD", "RELEASED", "SHIPPED")
+
+# One row per (order, book): the copies an order holds. Keyed by the order id so that reserving,
+# releasing and shipping are idempotent: a retried step finds its own earlier work.
+stock_reservations = sa.Table(
+    "stock_reservations",
+    metadata,
+    sa.Column("order_id", sa.BigInteger, primary_key=True),
+    sa.Column("book_id", sa.ForeignKey("books.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.CheckConstraint("quantity > 0", name="ck_stock_reservations_quantity_positive"),
+    sa.CheckConstraint(
+        "status IN (" + ", ".join(f"'{s}'" for s in RESERVATION_STATUSES) + ")",
+        name="ck_stock_reservations_status",
+    ),
+    # Recovery looks for reservations still held.
+    sa.Index("ix_stock_reservations_status", "status", "order_id"),
+)

@@ -70,7 +70,7 @@ _CUSTOMER_COLUMNS = (
     customers.c.email,
     customers.c.created_at,
 )
-_ORDER_COLUMNS = (
+ORDER_COLUMNS = (
     orders.c.id,
     orders.c.number,
     orders.c.customer_id,
@@ -85,7 +85,7 @@ def _customer(r: Any) -> CustomerRow:
     return CustomerRow(r.id, r.subject, r.name, r.email, r.created_at)
 
 
-def _order(r: Any) -> OrderRow:
+def order_row(r: Any) -> OrderRow:
     return OrderRow(r.id, r.number, r.customer_id, r.status, r.placed_at, r.total_cents, r.currency)
 
 
@@ -124,8 +124,8 @@ class OrdersSource(StoreSource):
     @cached_property
     def orders_by_id(self) -> DataLoader[int, OrderRow | None]:
         async def batch(ids: list[int]) -> list[OrderRow | None]:
-            rows = await self._rows(sa.select(*_ORDER_COLUMNS).where(orders.c.id.in_(ids)))
-            return in_key_order(ids, {r.id: _order(r) for r in rows})
+            rows = await self._rows(sa.select(*ORDER_COLUMNS).where(orders.c.id.in_(ids)))
+            return in_key_order(ids, {r.id: order_row(r) for r in rows})
 
         return loader("orders_by_id", STORE, batch)
 
@@ -176,7 +176,7 @@ class OrdersSource(StoreSource):
             for customer_id, statuses, first, after in keys:
                 by_args.setdefault((statuses, first, after), []).append(customer_id)
             for (statuses, first, after), customer_ids in by_args.items():
-                query = sa.select(*_ORDER_COLUMNS).where(
+                query = sa.select(*ORDER_COLUMNS).where(
                     orders.c.customer_id.in_(customer_ids),
                     orders.c.status.in_(statuses) if statuses is not None else sa.true(),
                     after_key(orders.c.placed_at, orders.c.id, after, True),
@@ -188,7 +188,7 @@ class OrdersSource(StoreSource):
                     customer_ids, grouped(customer_ids, rows, lambda r: r.customer_id), strict=True
                 ):
                     pages[(customer_id, statuses, first, after)] = page_of(
-                        [_order(r) for r in group], [(r.placed_at, r.id) for r in group], first, after
+                        [order_row(r) for r in group], [(r.placed_at, r.id) for r in group], first, after
                     )
             return [pages[k] for k in keys]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 metadata = sa.MetaData()
 
@@ -30,9 +31,16 @@ orders = sa.Table(
     sa.Column("placed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("total_cents", sa.BigInteger, nullable=False),
     sa.Column("currency", sa.String(3), nullable=False, server_default="USD"),
+    # The client's key for placing this order and a digest of what it asked for: a retry with the
+    # same key returns this order, and the same key with other lines is refused.
+    sa.Column("idempotency_key", sa.String(255), nullable=True),
+    sa.Column("request_hash", sa.String(64), nullable=True),
     sa.CheckConstraint(_status_check, name="ck_orders_status"),
+    sa.UniqueConstraint("customer_id", "idempotency_key", name="uq_orders_customer_idempotency_key"),
     # A customer's order history is read newest first.
     sa.Index("ix_orders_customer_placed", "customer_id", sa.text("placed_at DESC"), sa.text("id DESC")),
+    # Recovery scans the orders a checkout left PENDING; there are only ever a few.
+    sa.Index("ix_orders_pending", "placed_at", postgresql_where=sa.text("status = 'PENDING'")),
 )
 
 order_lines = sa.Table(
@@ -58,5 +66,8 @@ order_events = sa.Table(
     sa.Column("to_status", sa.String(16), nullable=False),
     sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("note", sa.Text, nullable=True),
+    # Why a transition happened, for machines: the error code and details of a rejection.
+    sa.Column("code", sa.String(32), nullable=True),
+    sa.Column("details", postgresql.JSONB, nullable=True),
     sa.Index("ix_order_events_order_id", "order_id", "occurred_at"),
 )

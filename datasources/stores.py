@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
 from datasources import inventory, orders
-from datasources.base import create_engine, ping
+from datasources.base import create_engine, create_write_engine, ping
 from datasources.migrate import upgrade
 from datasources.search import VectorIndex, open_index
 
@@ -18,6 +18,8 @@ from datasources.search import VectorIndex, open_index
 @dataclass(slots=True)
 class Stores:
     inventory: AsyncEngine
+    # The same inventory database, for stock movements (see create_write_engine).
+    stock: AsyncEngine
     orders: AsyncEngine
     redis: Redis
     index: VectorIndex
@@ -33,6 +35,9 @@ class Stores:
                 inventory.STORE,
                 pool_size=settings.pool_size,
                 timeout=timeout,
+            ),
+            stock=create_write_engine(
+                settings.inventory_database_url, inventory.STORE, timeout=max(timeout, 10.0)
             ),
             orders=create_engine(
                 settings.orders_database_url, orders.STORE, pool_size=settings.pool_size, timeout=timeout
@@ -66,6 +71,7 @@ class Stores:
 
     async def close(self) -> None:
         await self.inventory.dispose()
+        await self.stock.dispose()
         await self.orders.dispose()
         await self.redis.aclose()
         await self.index.close()

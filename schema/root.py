@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
@@ -9,11 +10,21 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
+from auth.permissions import IsAdmin, IsCustomer, IsSignedIn
 from resolvers import books as catalog
+from resolvers import checkout, live
 from resolvers import node as nodes
 from resolvers import orders as ordering
 from resolvers import search as searching
 from schema.books import Author, Book, Genre
+from schema.checkout import (
+    CancelOrderPayload,
+    OrderStatusChange,
+    PlaceOrderPayload,
+    RestockPayload,
+    SetOrderStatusPayload,
+    StockChange,
+)
 from schema.orders import Customer, Order
 from schema.relay import Connection, Node
 from schema.search import BookSearchConnection
@@ -50,6 +61,42 @@ class Query:
     order: Order | None = strawberry.field(resolver=ordering.order, description="One of the viewer's orders.")
 
 
+@strawberry.type
+class Mutation:
+    place_order: PlaceOrderPayload = strawberry.mutation(
+        resolver=checkout.place_order,
+        permission_classes=[IsCustomer],
+        description="Place an order: stock is held for every line, or for none and `userErrors` says why.",
+    )
+    cancel_order: CancelOrderPayload = strawberry.mutation(
+        resolver=checkout.cancel_order,
+        permission_classes=[IsSignedIn],
+        description="Cancel an order that has not shipped; its stock goes back on sale.",
+    )
+    set_order_status: SetOrderStatusPayload = strawberry.mutation(
+        resolver=checkout.set_order_status,
+        permission_classes=[IsAdmin],
+        description="Move an order along CONFIRMED → SHIPPED → DELIVERED, or cancel it (administrators).",
+    )
+    restock: RestockPayload = strawberry.mutation(
+        resolver=checkout.restock,
+        permission_classes=[IsAdmin],
+        description="Add copies of a book to the warehouse (administrators).",
+    )
+
+
+@strawberry.type
+class Subscription:
+    order_status_changed: AsyncGenerator[OrderStatusChange, None] = strawberry.subscription(
+        resolver=live.order_status_changed,
+        permission_classes=[IsSignedIn],
+        description="Status changes of one order, or of all the viewer's orders when `orderId` is omitted.",
+    )
+    stock_changed: AsyncGenerator[StockChange, None] = strawberry.subscription(
+        resolver=live.stock_changed, description="Stock levels of the given books as they change."
+    )
+
+
 class BookgraphSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -62,6 +109,8 @@ class BookgraphSchema(strawberry.Schema):
 def build_schema(**kwargs: Any) -> strawberry.Schema:
     return BookgraphSchema(
         query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
         types=[Book, Author, Customer, Order],
         extensions=[
             # Factories: the LRU caches behind them are module-level, shared by every request.

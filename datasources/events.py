@@ -1,0 +1,85 @@
+"""Events between server processes over Redis pub/sub: order status changes and stock changes.
+
+Publishing is best effort: an event is a notification about a change already committed to its
+store, so a Redis outage costs live updates, never the change itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from datasources.base import store_errors
+
+log = logging.getLogger(__name__)
+
+STORE = "redis"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStatusChanged:
+    order_id: int
+    customer_id: int
+    from_status: str | None
+    to_status: str
+    occurred_at: str  # ISO 8601
+
+
+@dataclass(frozen=True, slots=True)
+class StockChanged:
+    book_id: int
+    on_hand: int
+    reserved: int
+
+
+class EventBus:
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self.redis = redis
+        self.prefix = f"{prefix}events:"
+
+    # Channels: orders:<customer id>:<order id> and stock:<book id>, so a subscriber can listen
+    # to one order, to one customer's orders (a pattern) or to every order (admins).
+    def order_channel(self, customer_id: int | str, order_id: int | str) -> str:
+        return f"{self.prefix}orders:{customer_id}:{order_id}"
+
+    def stock_channel(self, book_id: int) -> str:
+        return f"{self.prefix}stock:{book_id}"
+
+    async def order_status_changed(self, event: OrderStatusChanged) -> None:
+        await self._publish(self.order_channel(event.customer_id, event.order_id), asdict(event))
+
+    async def stock_changed(self, events: Sequence[StockChanged]) -> None:
+        for event in events:
+            await self._publish(self.stock_channel(event.book_id), asdict(event))
+
+    async def _publish(self, channel: str, payload: dict[str, Any]) -> None:
+        try:
+            await self.redis.publish(channel, orjson.dumps(payload))
+        except (RedisError, OSError) as exc:
+            log.warning("event not published", extra={"channel": channel, "error": repr(exc)})
+
+    async def listen(
+        self, *, channels: Sequence[str] = (), patterns: Sequence[str] = ()
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Payloads published on `channels` or channels matching `patterns`, until the caller stops."""
+        with store_errors(STORE):
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            if channels:
+                await pubsub.subscribe(*channels)
+            if patterns:
+                await pubsub.psubscribe(*patterns)
+        try:
+            while True:
+                with store_errors(STORE):
+                    # A bounded wait: a blocking read would trip the client's socket timeout.
+                    message = await pubsub.get_message(timeout=1.0)
+                if message is not None and message["type"] in ("message", "pmessage"):
+                    yield orjson.loads(message["data"])
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]

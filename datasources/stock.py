@@ -1,0 +1,225 @@
+"""Stock movements in the inventory store: reservations held for orders, shipping, restocking.
+
+Every movement is one short transaction and a conditional UPDATE (never read-then-write), and every
+one is keyed by the order it serves, so a retried step finds its own earlier work and does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from datasources.base import store_errors
+from datasources.inventory import STORE, StockRow
+from datasources.inventory_tables import stock_levels, stock_reservations
+
+
+class Outcome(StrEnum):
+    RESERVED = "RESERVED"  # held now
+    ALREADY_HELD = "ALREADY_HELD"  # held by an earlier attempt for the same order
+    RELEASED = "RELEASED"  # held once and given back: the order was compensated; never hold again
+    SHORT = "SHORT"  # not enough copies of some book; nothing was held
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    outcome: Outcome
+    changed: list[StockRow] = field(default_factory=list)
+    # book id → copies available, for each book that could not be held.
+    shortages: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def held(self) -> bool:
+        return self.outcome in (Outcome.RESERVED, Outcome.ALREADY_HELD)
+
+
+_LEVEL = (stock_levels.c.book_id, stock_levels.c.on_hand, stock_levels.c.reserved)
+
+
+def _level(row: Any) -> StockRow:
+    return StockRow(row.book_id, row.on_hand, row.reserved)
+
+
+class StockLedger:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def reserve(self, order_id: int, lines: Sequence[tuple[int, int]]) -> Reservation:
+        """Hold `quantity` copies of each (book id, quantity) for the order: all of them or none."""
+        with store_errors(STORE):
+            async with self.engine.connect() as conn, conn.begin() as transaction:
+                earlier = set(
+                    (
+                        await conn.execute(
+                            sa.select(stock_reservations.c.status).where(
+                                stock_reservations.c.order_id == order_id
+                            )
+                        )
+                    ).scalars()
+                )
+                if earlier:
+                    held = earlier != {"RELEASED"}
+                    return Reservation(Outcome.ALREADY_HELD if held else Outcome.RELEASED)
+                changed: list[StockRow] = []
+                short: list[int] = []
+                # In book order, so two orders never take the rows' locks in opposite orders
+                # (SQLite locks the whole file, but other databases lock rows).
+                for book_id, quantity in sorted(lines):
+                    row = (
+                        await conn.execute(
+                            sa.update(stock_levels)
+                            .where(
+                                stock_levels.c.book_id == book_id,
+                                stock_levels.c.on_hand - stock_levels.c.reserved >= quantity,
+                            )
+                            .values(reserved=stock_levels.c.reserved + quantity, updated_at=sa.func.now())
+                            .returning(*_LEVEL)
+                        )
+                    ).first()
+                    if row is None:
+                        short.append(book_id)
+                    else:
+                        changed.append(_level(row))
+                if short:
+                    await transaction.rollback()
+                    return Reservation(Outcome.SHORT, shortages=await self._available(conn, short))
+                await conn.execute(
+                    sa.insert(stock_reservations),
+                    [
+                        {"order_id": order_id, "book_id": book_id, "quantity": quantity, "status": "HELD"}
+                        for book_id, quantity in lines
+                    ],
+                )
+                return Reservation(Outcome.RESERVED, changed)
+
+    async def release(self, order_id: int) -> list[StockRow]:
+        """Give back what the order holds (compensation, cancellation). Nothing held → nothing done."""
+        return await self._settle(order_id, "RELEASED", ship=False)
+
+    async def ship(self, order_id: int) -> list[StockRow]:
+        """The held copies leave the warehouse: on hand and reserved both go down."""
+        return await self._settle(order_id, "SHIPPED", ship=True)
+
+    async def _settle(self, order_id: int, status: str, *, ship: bool) -> list[StockRow]:
+        with store_errors(STORE):
+            async with self.engine.begin() as conn:
+                held = (
+                    await conn.execute(
+                        sa.update(stock_reservations)
+                        .where(
+                            stock_reservations.c.order_id == order_id, stock_reservations.c.status == "HELD"
+                        )
+                        .values(status=status, updated_at=sa.func.now())
+                        .returning(stock_reservations.c.book_id, stock_reservations.c.quantity)
+                    )
+                ).all()
+                changed = []
+                for book_id, quantity in sorted(held):
+                    values: dict[str, Any] = {
+                        "reserved": stock_levels.c.reserved - quantity,
+                        "updated_at": sa.func.now(),
+                    }
+                    if ship:
+                        values["on_hand"] = stock_levels.c.on_hand - quantity
+                    row = (
+                        await conn.execute(
+                            sa.update(stock_levels)
+                            .where(stock_levels.c.book_id == book_id)
+                            .values(values)
+                            .returning(*_LEVEL)
+                        )
+                    ).one()
+                    changed.append(_level(row))
+                return changed
+
+    async def restock(self, book_id: int, quantity: int) -> StockRow:
+        """Add copies to the warehouse (a book never stocked before gets its stock row)."""
+        with store_errors(STORE):
+            async with self.engine.begin() as conn:
+                row = (
+                    await conn.execute(
+                        sa.update(stock_levels)
+                        .where(stock_levels.c.book_id == book_id)
+                        .values(on_hand=stock_levels.c.on_hand + quantity, updated_at=sa.func.now())
+                        .returning(*_LEVEL)
+                    )
+                ).first()
+                if row is None:
+                    row = (
+                        await conn.execute(
+                            sa.insert(stock_levels)
+                            .values(book_id=book_id, on_hand=quantity, reserved=0)
+                            .returning(*_LEVEL)
+                        )
+                    ).one()
+                return _level(row)
+
+    async def hold_existing(self, lines: Sequence[tuple[int, int, int]]) -> int:
+        """Record (order id, book id, quantity) holds for orders confirmed elsewhere (demo data,
+        imports) on top of the stock on sale, which stays as it was. Holds already recorded are
+        skipped, so running it again changes nothing. Returns how many were new."""
+        new = 0
+        with store_errors(STORE):
+            async with self.engine.begin() as conn:
+                for order_id, book_id, quantity in lines:
+                    inserted = (
+                        await conn.execute(
+                            sa.insert(stock_reservations)
+                            .values(order_id=order_id, book_id=book_id, quantity=quantity, status="HELD")
+                            .prefix_with("OR IGNORE", dialect="sqlite")
+                            .returning(stock_reservations.c.order_id)
+                        )
+                    ).first()
+                    if inserted is None:
+                        continue
+                    new += 1
+                    await conn.execute(
+                        sa.update(stock_levels)
+                        .where(stock_levels.c.book_id == book_id)
+                        .values(
+                            on_hand=stock_levels.c.on_hand + quantity,
+                            reserved=stock_levels.c.reserved + quantity,
+                        )
+                    )
+        return new
+
+    async def held_order_ids(self) -> list[int]:
+        """Orders that still hold stock (recovery checks each against its order's status)."""
+        with store_errors(STORE):
+            async with self.engine.connect() as conn:
+                rows = await conn.execute(
+                    sa.select(stock_reservations.c.order_id)
+                    .where(stock_reservations.c.status == "HELD")
+                    .distinct()
+                    .order_by(stock_reservations.c.order_id)
+                )
+                return list(rows.scalars())
+
+    async def held_for(self, order_ids: Sequence[int]) -> dict[int, dict[int, int]]:
+        """order id → {book id: quantity held} for those of `order_ids` that hold stock."""
+        with store_errors(STORE):
+            async with self.engine.connect() as conn:
+                rows = await conn.execute(
+                    sa.select(
+                        stock_reservations.c.order_id,
+                        stock_reservations.c.book_id,
+                        stock_reservations.c.quantity,
+                    ).where(
+                        stock_reservations.c.order_id.in_(order_ids), stock_reservations.c.status == "HELD"
+                    )
+                )
+                held: dict[int, dict[int, int]] = {}
+                for order_id, book_id, quantity in rows:
+                    held.setdefault(order_id, {})[book_id] = quantity
+                return held
+
+    @staticmethod
+    async def _available(conn: AsyncConnection, book_ids: list[int]) -> dict[int, int]:
+        rows = await conn.execute(sa.select(*_LEVEL).where(stock_levels.c.book_id.in_(book_ids)))
+        found = {r.book_id: _level(r).available for r in rows}
+        return {book_id: found.get(book_id, 0) for book_id in book_ids}
