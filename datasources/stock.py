@@ -87,15 +87,18 @@ class StockLedger:
                         changed.append(_level(row))
                 if short:
                     await transaction.rollback()
-                    return Reservation(Outcome.SHORT, shortages=await self._available(conn, short))
-                await conn.execute(
-                    sa.insert(stock_reservations),
-                    [
-                        {"order_id": order_id, "book_id": book_id, "quantity": quantity, "status": "HELD"}
-                        for book_id, quantity in lines
-                    ],
-                )
-                return Reservation(Outcome.RESERVED, changed)
+                else:
+                    await conn.execute(
+                        sa.insert(stock_reservations),
+                        [
+                            {"order_id": order_id, "book_id": book_id, "quantity": quantity, "status": "HELD"}
+                            for book_id, quantity in lines
+                        ],
+                    )
+                    return Reservation(Outcome.RESERVED, changed)
+            # Outside the rolled-back transaction: what is left, for the client's error message.
+            async with self.engine.connect() as conn:
+                return Reservation(Outcome.SHORT, shortages=await self._available(conn, short))
 
     async def release(self, order_id: int) -> list[StockRow]:
         """Give back what the order holds (compensation, cancellation). Nothing held → nothing done."""

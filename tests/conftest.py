@@ -3,15 +3,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+import sqlalchemy as sa
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
@@ -34,21 +42,28 @@ def _answers(port: int) -> bool:
         return sock.connect_ex((PG_HOST, port)) == 0
 
 
-@pytest.fixture(scope="session")
-async def orders_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+@asynccontextmanager
+async def private_database(name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A PostgreSQL database of this run's own (dropped afterwards), or an embedded server's."""
     if not _answers(PG_PORT):
         from embedded import start_postgres
 
-        yield start_postgres(tmp_path_factory.mktemp("postgres"))
+        yield start_postgres(tmp_path_factory.mktemp("postgres"), name)
         return
-    name = f"bookgraph_test_{RUN_ID}"
+    database = f"bookgraph_{name}_{RUN_ID}"
     admin = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user="postgres", database="postgres")
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.execute(f'CREATE DATABASE "{database}"')
     try:
-        yield f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+        yield f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{database}"
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def orders_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    async with private_database("test", tmp_path_factory) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -180,3 +195,172 @@ def error_codes(body: dict[str, Any]) -> list[str]:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class ServerProcess:
+    """`uvicorn app:app_from_environment` in a process of its own, on the session's stores."""
+
+    def __init__(self, settings: Settings, data_dir: Path, **env: str) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        environment = {
+            **os.environ,
+            "ENVIRONMENT": "test",
+            # Its own directory for the search shard, which one process opens at a time.
+            "DATA_DIR": str(data_dir),
+            "INVENTORY_DATABASE_URL": settings.inventory_database_url or "",
+            "ORDERS_DATABASE_URL": settings.orders_database_url or "",
+            "REDIS_URL": settings.redis_url or "",
+            "REDIS_KEY_PREFIX": settings.redis_key_prefix,
+            "PRELOAD_MODEL": "false",
+            "ACCESS_LOG": "false",
+            "LOG_JSON": "false",
+            **env,
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app:app_from_environment",
+                "--factory",
+                "--port",
+                str(self.port),
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    async def ready(self) -> ServerProcess:
+        deadline = time.monotonic() + 60.0
+        async with httpx.AsyncClient(base_url=self.url) as http:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                try:
+                    if (await http.get("/healthz")).status_code == 200:
+                        return self
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise TimeoutError(f"server on port {self.port} did not start")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stderr is not None:
+            self.process.stderr.close()
+
+
+async def post_graphql(
+    http: httpx.AsyncClient,
+    settings: Settings,
+    query: str,
+    variables: dict[str, Any],
+    subject: str | None,
+    role: Role = Role.CUSTOMER,
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token_for(settings, subject, role)}"} if subject else {}
+    response = await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@dataclass
+class Shop:
+    """A store of its own for checkout tests (they change stock and place orders), with an app."""
+
+    settings: Settings
+    stores: Stores
+    http: httpx.AsyncClient
+    book_ids: list[int]
+
+    async def gql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        subject: str | None = None,
+        role: Role = Role.CUSTOMER,
+    ) -> dict[str, Any]:
+        return await post_graphql(self.http, self.settings, query, variables or {}, subject, role)
+
+    async def stock(self, book_id: int) -> tuple[int, int]:
+        """(on hand, reserved)."""
+        async with self.stores.inventory.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.text("SELECT on_hand, reserved FROM stock_levels WHERE book_id = :b"), {"b": book_id}
+                )
+            ).one()
+            return row.on_hand, row.reserved
+
+    async def set_available(self, book_id: int, available: int) -> None:
+        async with self.stores.inventory.begin() as conn:
+            await conn.execute(
+                sa.text("UPDATE stock_levels SET on_hand = reserved + :n WHERE book_id = :b"),
+                {"n": available, "b": book_id},
+            )
+
+    async def held(self, order_id: int) -> dict[int, int]:
+        """book id → copies the order holds."""
+        async with self.stores.inventory.connect() as conn:
+            rows = await conn.execute(
+                sa.text(
+                    "SELECT book_id, quantity FROM stock_reservations WHERE order_id = :o AND status = 'HELD'"
+                ),
+                {"o": order_id},
+            )
+            return {r.book_id: r.quantity for r in rows}
+
+
+@pytest.fixture(scope="session")
+async def shop(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Shop]:
+    from app import create_app
+    from seeding import seed_demo
+
+    async with private_database("shop", tmp_path_factory) as url:
+        data_dir = tmp_path_factory.mktemp("shop")
+        shop_settings = settings.model_copy(
+            update={
+                "data_dir": data_dir,
+                "inventory_database_url": f"sqlite+aiosqlite:///{data_dir / 'inventory.db'}",
+                "orders_database_url": url,
+                "redis_key_prefix": f"{settings.redis_key_prefix}shop:",
+                "preload_model": False,
+            }
+        )
+        stores = Stores.open(shop_settings)
+        try:
+            await stores.migrate()
+            await seed_demo(stores, books=60, customers=10, orders=40, seed=11)
+            async with stores.inventory.connect() as conn:
+                book_ids = list((await conn.execute(sa.text("SELECT id FROM books ORDER BY id"))).scalars())
+            application = create_app(shop_settings, stores=stores)
+            async with application.router.lifespan_context(application):
+                transport = httpx.ASGITransport(app=application)
+                async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as http:
+                    yield Shop(shop_settings, stores, http, book_ids)
+        finally:
+            await stores.close()
+
+
+@pytest.fixture(scope="session")
+async def servers(shop: Shop, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[list[ServerProcess]]:
+    """Two more server processes beside the in-process app, sharing the shop's stores."""
+    started = [ServerProcess(shop.settings, tmp_path_factory.mktemp("server")) for _ in range(2)]
+    try:
+        await asyncio.gather(*(server.ready() for server in started))
+        yield started
+    finally:
+        for server in started:
+            server.stop()
