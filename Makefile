@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/bookgraph serve --migrate --demo-data
+	$(BIN)/bookgraph serve --migrate --demo-data --worker
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -147,8 +148,14 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
     migrate: Annotated[bool, typer.Option(help="Apply migrations before serving.")] = True,
     demo_data: Annotated[bool, typer.Option(help="Load the demo data when the stores are empty.")] = False,
+    worker: Annotated[
+        bool, typer.Option(help="Also start `bookgraph worker` (checkout recovery) as a separate process.")
+    ] = False,
 ) -> None:
     """Serve GraphQL (GraphiQL at /graphql), starting embedded stores for unset URLs."""
+    import subprocess
+    import sys
+
     import uvicorn
 
     settings = _settings()
@@ -185,17 +192,38 @@ def serve(
     if settings.environment == "development":
         console.print(f"[dim]demo-customer-1:[/dim] {issue_token(settings, 'demo-customer-1')}\n")
     configure_logging(settings.log_level, settings.log_json)
-    uvicorn.run(
-        "app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        # Our middleware writes the access line (with the request id) and our JSON handler
-        # formats uvicorn's own lines too.
-        access_log=False,
-        log_config=None,
-    )
+    # The same stores as the server (the environment above), so it lives as long as the server does.
+    background = subprocess.Popen([sys.executable, "-m", "cli", "worker"]) if worker else None
+    try:
+        uvicorn.run(
+            "app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            # Our middleware writes the access line (with the request id) and our JSON handler
+            # formats uvicorn's own lines too.
+            access_log=False,
+            log_config=None,
+        )
+    finally:
+        if background is not None:
+            background.terminate()
+            background.wait(timeout=10)
+
+
+@app.command("worker")
+def run_worker(
+    once: Annotated[bool, typer.Option(help="One pass, then exit (for cron jobs and checks).")] = False,
+) -> None:
+    """Finish interrupted checkouts: PENDING orders are completed or rejected, and stock still held
+    for a decided order follows its decision. Runs at start-up, then every RECOVERY_INTERVAL_SECONDS."""
+    import worker
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_json)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a foreground worker stops
+        _run(settings, lambda stores: worker.run(settings, stores, once=once), migrate=False)
 
 
 @app.command()

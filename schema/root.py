@@ -9,6 +9,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from auth.permissions import IsAdmin, IsCustomer, IsSignedIn
 from resolvers import books as catalog
@@ -25,6 +26,7 @@ from schema.checkout import (
     SetOrderStatusPayload,
     StockChange,
 )
+from schema.errors import present_all
 from schema.orders import Customer, Order
 from schema.relay import Connection, Node
 from schema.search import BookSearchConnection
@@ -101,9 +103,18 @@ class BookgraphSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        # schema.errors logs unexpected errors once, with the request id, when the response is made;
-        # expected ones (bad input, not found) are not log noise.
-        return None
+        # HTTP results are presented (codes, masking, one log line) where the response is made, in
+        # app.GraphQLApp.process_result. Subscription results never pass there, so they are
+        # presented here, in place: this list is the one the WebSocket message is built from.
+        if execution_context is not None and _is_subscription(execution_context):
+            errors[:] = present_all(errors) or []
+
+
+def _is_subscription(execution_context: ExecutionContext) -> bool:
+    try:
+        return execution_context.operation_type is OperationType.SUBSCRIPTION
+    except RuntimeError:  # no document: a parse error, which holds nothing to mask
+        return False
 
 
 def build_schema(**kwargs: Any) -> strawberry.Schema:

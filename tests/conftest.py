@@ -197,6 +197,24 @@ def error_codes(body: dict[str, Any]) -> list[str]:
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def process_environment(settings: Settings, data_dir: Path, **env: str) -> dict[str, str]:
+    """The environment of a bookgraph process (server, worker) on the stores of `settings`."""
+    return {
+        **os.environ,
+        "ENVIRONMENT": "test",
+        # Its own directory for the search shard, which one process opens at a time.
+        "DATA_DIR": str(data_dir),
+        "INVENTORY_DATABASE_URL": settings.inventory_database_url or "",
+        "ORDERS_DATABASE_URL": settings.orders_database_url or "",
+        "REDIS_URL": settings.redis_url or "",
+        "REDIS_KEY_PREFIX": settings.redis_key_prefix,
+        "PRELOAD_MODEL": "false",
+        "ACCESS_LOG": "false",
+        "LOG_JSON": "false",
+        **env,
+    }
+
+
 class ServerProcess:
     """`uvicorn app:app_from_environment` in a process of its own, on the session's stores."""
 
@@ -205,20 +223,7 @@ class ServerProcess:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        environment = {
-            **os.environ,
-            "ENVIRONMENT": "test",
-            # Its own directory for the search shard, which one process opens at a time.
-            "DATA_DIR": str(data_dir),
-            "INVENTORY_DATABASE_URL": settings.inventory_database_url or "",
-            "ORDERS_DATABASE_URL": settings.orders_database_url or "",
-            "REDIS_URL": settings.redis_url or "",
-            "REDIS_KEY_PREFIX": settings.redis_key_prefix,
-            "PRELOAD_MODEL": "false",
-            "ACCESS_LOG": "false",
-            "LOG_JSON": "false",
-            **env,
-        }
+        environment = process_environment(settings, data_dir, **env)
         self.process = subprocess.Popen(
             [
                 sys.executable,

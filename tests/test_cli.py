@@ -148,7 +148,7 @@ def test_token_carries_the_claims(settings: Settings) -> None:
 def test_every_command_has_help() -> None:
     for command in (
         ["--help"],
-        *([name, "--help"] for name in ("serve", "migrate", "seed", "import", "schema", "token")),
+        *([name, "--help"] for name in ("serve", "worker", "migrate", "seed", "import", "schema", "token")),
     ):
         result = CliRunner().invoke(cli.app, command)
         assert result.exit_code == 0 and "Usage" in result.output, command
