@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -28,12 +30,15 @@ from auth.tokens import verify_token
 from checkout import checkout_for
 from config import Settings, get_settings
 from context import Context, build_context
+from datasources.events import EventBus
 from datasources.orders import OrdersSource
+from datasources.recommendation_cache import RecommendationCache
 from datasources.stores import Stores
 from embedded import with_embedded_stores
 from embeddings import Model
 from errors import SourceUnavailable, Unauthenticated
 from observability import REQUEST_ID, RequestContextMiddleware, configure_logging
+from recommender import recommender_for
 from schema.errors import present_all
 from schema.root import schema
 
@@ -60,6 +65,7 @@ class GraphQLApp(GraphQL[Context, None]):
             state.stores,
             state.model,
             state.checkout,
+            state.recommender,
             request.user,
             REQUEST_ID.get(),
         )
@@ -82,20 +88,34 @@ class GraphQLApp(GraphQL[Context, None]):
         return None
 
 
+async def forget_recommendations_on_orders(events: EventBus, cache: RecommendationCache) -> None:
+    """Every process listens, so a customer's cached lists go as soon as any process takes an order;
+    deleting twice is harmless. With Redis down it waits and listens again."""
+    while True:
+        try:
+            async for event in events.listen(patterns=[events.order_channel("*", "*")]):
+                if event["to_status"] in ("CONFIRMED", "CANCELLED"):
+                    await cache.forget_customer(event["customer_id"])
+        except SourceUnavailable:
+            await asyncio.sleep(1.0)
+
+
 async def healthz(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
 async def readyz(request: Request) -> Response:
     problems = await request.app.state.stores.readiness()
-    failing = {store: problem for store, problem in problems.items() if problem}
+    failing = {store for store, problem in problems.items() if problem}
+    # Redis only caches and carries events: without it the API still answers, more slowly.
+    status = "unavailable" if failing - {"redis"} else "degraded" if failing else "ready"
     body: dict[str, Any] = {
-        "status": "unavailable" if failing else "ready",
+        "status": status,
         "stores": {
             store: ("unavailable: " + problem if problem else "ok") for store, problem in problems.items()
         },
     }
-    return JSONResponse(body, status_code=503 if failing else 200)
+    return JSONResponse(body, status_code=503 if status == "unavailable" else 200)
 
 
 async def metrics(_: Request) -> Response:
@@ -116,6 +136,10 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             # Loaded before the app reports ready, so no request waits for the model.
             await app.state.model.get()
         app.state.checkout = checkout_for(settings, app.state.stores)
+        app.state.recommender = recommender_for(settings, app.state.stores)
+        invalidation = asyncio.create_task(
+            forget_recommendations_on_orders(app.state.checkout.events, app.state.recommender.cache)
+        )
         try:
             await app.state.stores.index.ensure_collection()
         except SourceUnavailable:
@@ -127,6 +151,9 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
         try:
             yield
         finally:
+            invalidation.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await invalidation
             if owned:
                 await app.state.stores.close()
 

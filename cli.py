@@ -172,6 +172,7 @@ def serve(
     async def prepare(stores: Any) -> None:
         from datasources.bulk import book_count
         from indexing import index_catalog
+        from recommender import recommender_for
         from seeding import seed_demo
 
         with bars(console) as track:
@@ -180,6 +181,9 @@ def serve(
                 await seed_demo(stores, DEFAULT_BOOKS, DEFAULT_CUSTOMERS, DEFAULT_ORDERS, 42, track)
             # Incremental: the first start embeds the catalog, later ones check it in seconds.
             await index_catalog(stores, track)
+            # Recommendations ready before the first request (the worker keeps them fresh).
+            recommender = recommender_for(settings, stores)
+            await recommender.rebuild(track("recs", await recommender.history.line_count()))
 
     if demo_data:
         _run(settings, prepare, migrate=migrate)
@@ -224,6 +228,55 @@ def run_worker(
     configure_logging(settings.log_level, settings.log_json)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a foreground worker stops
         _run(settings, lambda stores: worker.run(settings, stores, once=once), migrate=False)
+
+
+recs = typer.Typer(help="Recommendations: precompute them, or evaluate the strategies offline.")
+app.add_typer(recs, name="recs")
+
+
+@recs.command("rebuild")
+def recs_rebuild() -> None:
+    """Recompute every book's co-purchase neighbours and the trending lists into Redis now
+    (the worker does this on a schedule)."""
+    from recommender import recommender_for
+
+    settings = _settings()
+
+    async def work(stores: Any) -> tuple[int, int]:
+        recommender = recommender_for(settings, stores)
+        with bars(console) as track:
+            return await recommender.rebuild(track("order lines", await recommender.history.line_count()))
+
+    books, lists = _run(settings, work, migrate=False)
+    console.print(f"[green]rebuilt[/green]: neighbours for {books} books, {lists} trending lists")
+
+
+@recs.command("evaluate")
+def recs_evaluate(
+    k: Annotated[int, typer.Option(min=1, max=100, help="Length of the recommended lists.")] = 10,
+) -> None:
+    """HitRate@k, NDCG@k and coverage of every strategy on a hold-out of each customer's last order."""
+    from datasources.bulk import book_count
+    from datasources.purchases import PurchaseHistory
+    from recommender import weights_of
+    from recs_evaluation import evaluate, table
+
+    settings = _settings()
+
+    async def work(stores: Any) -> Any:
+        history = PurchaseHistory(stores.orders)
+        with bars(console) as track:
+            return await evaluate(
+                history,
+                stores.index,
+                catalog_size=await book_count(stores.inventory),
+                weights=weights_of(settings),
+                half_life_days=settings.trending_half_life_days,
+                k=k,
+                progress=track("order lines", await history.line_count()),
+            )
+
+    Console().print(table(_run(settings, work, migrate=False), k))
 
 
 @app.command()

@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     store_connect_timeout_seconds: float = 3.0
     pool_size: int = 10
 
+    # Recommendations: how long Redis keeps an answer, the HYBRID blend, how fast TRENDING forgets,
+    # and how often the worker recomputes co-purchase neighbours and trending lists.
+    recs_ttl_seconds: int = Field(default=600, ge=1)
+    recs_weight_content: float = Field(default=0.3, ge=0)
+    recs_weight_co_purchase: float = Field(default=0.5, ge=0)
+    recs_weight_trending: float = Field(default=0.2, ge=0)
+    trending_half_life_days: float = Field(default=7.0, gt=0)
+    recs_rebuild_interval_seconds: float = Field(default=900.0, gt=0)
+
     # Load the embedding model before reporting ready (else on the first search).
     preload_model: bool = True
 

@@ -19,6 +19,7 @@ from datasources.inventory import InventorySource
 from datasources.orders import OrdersSource
 from datasources.stores import Stores
 from embeddings import Model
+from recommender import Recommender
 
 
 @dataclass(slots=True)
@@ -33,6 +34,7 @@ class Context:
     search: SearchSource
     checkout: Checkout
     events: EventBus
+    recommender: Recommender
     # What a WebSocket client sent in `connection_init` (graphql-transport-ws); set by Strawberry.
     connection_params: dict[str, Any] | None = None
 
@@ -44,6 +46,7 @@ def build_context(
     stores: Stores,
     embedder: Model,
     checkout: Checkout,
+    recommender: Recommender,
     viewer: Viewer,
     request_id: str,
 ) -> Context:
@@ -58,6 +61,7 @@ def build_context(
         search=SearchSource(stores.index, embedder),
         checkout=checkout,
         events=checkout.events,
+        recommender=recommender,
     )
 
 

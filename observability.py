@@ -41,6 +41,11 @@ EMBEDDING_CACHE = Counter(
     "Query embedding cache lookups, by result.",
     ["result"],
 )
+RECOMMENDATION_CACHE = Counter(
+    "bookgraph_recommendation_cache_total",
+    "Recommendation cache lookups and writes in Redis, by kind and outcome (hit, miss, error).",
+    ["kind", "outcome"],
+)
 EMBEDDING_SECONDS = Histogram(
     "bookgraph_embedding_seconds",
     "Time to embed one search query (cache misses only).",

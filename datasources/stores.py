@@ -6,6 +6,8 @@ import asyncio
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
@@ -13,6 +15,13 @@ from datasources import inventory, orders
 from datasources.base import create_engine, create_write_engine, ping
 from datasources.migrate import upgrade
 from datasources.search import VectorIndex, open_index
+
+
+def redis_client(url: str, timeout: float) -> Redis:
+    # One quick retry, not the client's default of three with backoff up to seconds: Redis is a
+    # cache and an event bus here, and a request must not wait long on it.
+    retry = Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1)
+    return Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout, retry=retry)
 
 
 @dataclass(slots=True)
@@ -42,7 +51,7 @@ class Stores:
             orders=create_engine(
                 settings.orders_database_url, orders.STORE, pool_size=settings.pool_size, timeout=timeout
             ),
-            redis=Redis.from_url(settings.redis_url, socket_connect_timeout=timeout, socket_timeout=timeout),
+            redis=redis_client(settings.redis_url, timeout),
             index=open_index(settings.qdrant_url, settings.data_dir),
         )
 

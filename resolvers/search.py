@@ -10,10 +10,10 @@ from datasources.search import SearchFilter
 from embeddings import normalise_query
 from errors import BadUserInput
 from resolvers.books import book_query
-from schema.books import Book, BookFilter, BookOrder, prefetch_books
+from schema.books import Book, BookFilter, BookOrder, check_count, prefetch_books, recommended_books
 from schema.lookahead import below, lookahead
 from schema.relay import PageInfo, decode_cursor, encode_cursor
-from schema.search import BookSearchConnection, BookSearchEdge
+from schema.search import BookRecommendation, BookSearchConnection, BookSearchEdge
 
 MAX_QUERY_LENGTH = 1000
 MAX_RESULTS = 100
@@ -77,3 +77,9 @@ def search_filter(query: BookQuery) -> SearchFilter | None:
         title_contains=query.title_contains,
     )
     return None if conditions == SearchFilter() else conditions
+
+
+async def trending_books(info: Info, first: int = 10, genre: str | None = None) -> list[BookRecommendation]:
+    check_count(first)
+    listed = await info.context.recommender.trending(genre, first)
+    return await recommended_books(info, listed, genre)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import field
 from decimal import Decimal
 from enum import Enum
@@ -14,6 +14,7 @@ import strawberry
 from context import Info
 from datasources.inventory import AuthorRow, BookRow, StockRow
 from errors import BadUserInput
+from recommender import Recommendation, Strategy
 from schema.lookahead import Prefetched, Selection, below, fill, lookahead
 from schema.money import Money
 from schema.relay import Connection, Node, check_first, decode_cursor, to_global_id
@@ -93,8 +94,7 @@ class Book(Node, Prefetched):
 
     @strawberry.field(description="The books closest in content to this one (null when search is down).")
     async def similar_books(self, info: Info, first: int = 10) -> list[BookRecommendation] | None:
-        if not 1 <= first <= MAX_SIMILAR:
-            raise BadUserInput(f"`first` must be between 1 and {MAX_SIMILAR}.", argument="first")
+        check_count(first)
         hits = await info.context.search.similar_by_book_id.load((self.pk, first))
         rows = await info.context.inventory.books_by_id.load_many([hit.book_id for hit in hits])
         recommended = [
@@ -109,6 +109,63 @@ class Book(Node, Prefetched):
         ]
         await prefetch_books(info, [r.book for r in recommended], below(lookahead(info), "book"))
         return recommended
+
+    @strawberry.field(description="Customers who bought this book also bought these (in stock only).")
+    async def also_bought(self, info: Info, first: int = 10) -> list[BookRecommendation]:
+        check_count(first)
+        recommender = info.context.recommender
+        return await recommended_books(
+            info, await recommender.also_bought(self.pk, first, in_stock_checker(info)), None
+        )
+
+
+def check_count(first: int) -> int:
+    if not 1 <= first <= MAX_SIMILAR:
+        raise BadUserInput(f"`first` must be between 1 and {MAX_SIMILAR}.", argument="first")
+    return first
+
+
+def in_stock_checker(info: Info) -> Callable[[list[int]], Awaitable[set[int]]]:
+    """Which of some books can be ordered now, through the request's stock loader (so a selected
+    `book { stock }` costs no second statement)."""
+
+    async def in_stock(book_ids: list[int]) -> set[int]:
+        levels = await info.context.inventory.stock_by_book_id.load_many(book_ids)
+        return {level.book_id for level in levels if level.available > 0}
+
+    return in_stock
+
+
+async def recommended_books(
+    info: Info, recommendations: Sequence[Recommendation], genre: str | None
+) -> list[BookRecommendation]:
+    """Recommendations with their books and the books their reasons name: one load for both."""
+    wanted = [r.book_id for r in recommendations] + [r.because for r in recommendations if r.because]
+    rows = await info.context.inventory.books_by_id.load_many(wanted)
+    found = {row.id: row for row in rows if row is not None}
+    result = [
+        BookRecommendation(
+            book=Book.from_row(found[r.book_id]),
+            score=r.score,
+            strategy=RecommendationStrategy(r.strategy.value),
+            reason=_reason(r, found, genre),
+        )
+        for r in recommendations
+        if r.book_id in found
+    ]
+    await prefetch_books(info, [r.book for r in result], below(lookahead(info), "book"))
+    return result
+
+
+def _reason(r: Recommendation, books: dict[int, BookRow], genre: str | None) -> str:
+    because = books.get(r.because) if r.because is not None else None
+    if because is not None:
+        if r.strategy is Strategy.CO_PURCHASE:
+            return f"Customers who bought “{because.title}” also bought this"
+        return f"Because you bought “{because.title}”"
+    if genre or r.genre:
+        return f"Popular in {genre or r.genre} this week"
+    return "Popular with readers this week"
 
 
 async def prefetch_books(info: Info, books: Sequence[Book], selection: Selection) -> None:

@@ -13,10 +13,13 @@ import strawberry
 
 from context import Info
 from datasources.orders import CustomerRow, OrderEventRow, OrderLineRow, OrderRow
-from schema.books import Book, prefetch_books
+from errors import Forbidden
+from recommender import Strategy
+from schema.books import Book, check_count, in_stock_checker, prefetch_books, recommended_books
 from schema.lookahead import Prefetched, Selection, below, fill, lookahead
 from schema.money import Money
 from schema.relay import Connection, Node, check_first, decode_cursor, to_global_id
+from schema.search import BookRecommendation, RecommendationStrategy
 
 
 @strawberry.enum
@@ -66,6 +69,25 @@ class Customer(Node):
         connection = Connection.of(page, "customer-orders", Order.from_row, count)
         await prefetch_orders(info, connection.nodes(), below(lookahead(info), "edges", "node"))
         return connection
+
+    @strawberry.field(
+        description="Books for this customer, best first; never one already bought or out of stock."
+    )
+    async def recommendations(
+        self,
+        info: Info,
+        first: int = 10,
+        strategy: RecommendationStrategy = RecommendationStrategy.HYBRID,
+    ) -> list[BookRecommendation]:
+        check_count(first)
+        # A Customer is only reachable by those who may see it; checked again here because the
+        # list is personal (an admin may look, another customer may not).
+        if not await info.context.orders.may_see_customer(self.pk):
+            raise Forbidden("Recommendations are for their customer only.")
+        listed = await info.context.recommender.for_customer(
+            self.pk, Strategy(strategy.value), first, in_stock_checker(info)
+        )
+        return await recommended_books(info, listed, None)
 
 
 @strawberry.type

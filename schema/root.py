@@ -29,7 +29,7 @@ from schema.checkout import (
 from schema.errors import present_all
 from schema.orders import Customer, Order
 from schema.relay import Connection, Node
-from schema.search import BookSearchConnection
+from schema.search import BookRecommendation, BookSearchConnection
 
 # Sized to the number of distinct operations clients send, so repeated queries skip
 # parsing and validation (the largest fixed cost of a small query).
@@ -52,6 +52,10 @@ class Query:
     search_books: BookSearchConnection | None = strawberry.field(
         resolver=searching.search_books,
         description="Books ranked by meaning, not keywords; `filter` applies inside the search store.",
+    )
+    trending_books: list[BookRecommendation] | None = strawberry.field(
+        resolver=searching.trending_books,
+        description="What sells now (recent orders, decayed by age), optionally within one genre.",
     )
     author: Author | None = strawberry.field(resolver=catalog.author)
     genres: list[Genre] | None = strawberry.field(

@@ -1,0 +1,112 @@
+"""The recommender's Redis: precomputed co-purchase neighbours and trending lists, and per-customer
+lists with a time to live.
+
+Redis is a cache here, never a point of failure: every read that fails is a miss and every write
+that fails is skipped, so with Redis down recommendations are computed from the stores directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from observability import RECOMMENDATION_CACHE
+
+log = logging.getLogger(__name__)
+
+# [[book id, score], ...] best first
+Scored = list[tuple[int, float]]
+
+
+class RecommendationCache:
+    # After a failure Redis is left alone this long: with it down, each request would otherwise
+    # pay a connection attempt per cache call.
+    BACK_OFF_SECONDS = 5.0
+
+    def __init__(self, redis: Redis, prefix: str, ttl_seconds: int) -> None:
+        self.redis = redis
+        self.prefix = f"{prefix}recs:"
+        self.ttl = ttl_seconds
+        self._down_until = 0.0
+
+    # --- co-purchase neighbours: one key per book, written by the worker ---
+
+    def _neighbours_key(self, book_id: int) -> str:
+        return f"{self.prefix}co:{book_id}"
+
+    async def neighbours(self, book_ids: Sequence[int]) -> dict[int, Scored]:
+        """The stored neighbours of those of `book_ids` that have them (one round trip)."""
+        if not book_ids:
+            return {}
+        values = await self._safely(
+            "neighbours", self.redis.mget([self._neighbours_key(b) for b in book_ids])
+        )
+        if values is None:
+            return {}
+        found = {b: _scored(v) for b, v in zip(book_ids, values, strict=True) if v is not None}
+        RECOMMENDATION_CACHE.labels("neighbours", "hit").inc(len(found))
+        RECOMMENDATION_CACHE.labels("neighbours", "miss").inc(len(book_ids) - len(found))
+        return found
+
+    async def store_neighbours(self, neighbours: Mapping[int, Scored], *, ttl: int | None = None) -> None:
+        """Written with a TTL so a book that stops selling ages out; the worker rewrites the rest."""
+        if not neighbours:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for book_id, scored in neighbours.items():
+            pipe.set(self._neighbours_key(book_id), orjson.dumps(scored), ex=ttl or self.ttl)
+        await self._safely("store_neighbours", pipe.execute())
+
+    # --- trending: one hash, field "" for the whole catalog and one per genre ---
+
+    async def trending(self, genre: str | None) -> Scored | None:
+        value = await self._safely("trending", self.redis.hget(f"{self.prefix}trending", genre or ""))
+        RECOMMENDATION_CACHE.labels("trending", "miss" if value is None else "hit").inc()
+        return _scored(value) if value is not None else None
+
+    async def store_trending(self, lists: Mapping[str, Scored], *, ttl: int | None = None) -> None:
+        key = f"{self.prefix}trending"
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(key)
+        pipe.hset(key, mapping={genre: orjson.dumps(scored) for genre, scored in lists.items()})
+        pipe.expire(key, ttl or self.ttl)
+        await self._safely("store_trending", pipe.execute())
+
+    # --- per-customer lists ---
+
+    def _customer_key(self, customer_id: int, strategy: str) -> str:
+        return f"{self.prefix}customer:{customer_id}:{strategy}"
+
+    async def customer_list(self, customer_id: int, strategy: str) -> list[list[Any]] | None:
+        value = await self._safely("customer_list", self.redis.get(self._customer_key(customer_id, strategy)))
+        RECOMMENDATION_CACHE.labels("customer", "miss" if value is None else "hit").inc()
+        return orjson.loads(value) if value is not None else None
+
+    async def store_customer_list(self, customer_id: int, strategy: str, items: list[list[Any]]) -> None:
+        await self._safely(
+            "store_customer_list",
+            self.redis.set(self._customer_key(customer_id, strategy), orjson.dumps(items), ex=self.ttl),
+        )
+
+    async def forget_customer(self, customer_id: int) -> None:
+        keys = [self._customer_key(customer_id, s) for s in ("CONTENT", "CO_PURCHASE", "TRENDING", "HYBRID")]
+        await self._safely("forget_customer", self.redis.delete(*keys))
+
+    async def _safely(self, operation: str, awaitable: Any) -> Any:
+        try:
+            return await awaitable
+        except (RedisError, OSError) as exc:
+            RECOMMENDATION_CACHE.labels(operation, "error").inc()
+            log.warning(
+                "recommendation cache unavailable", extra={"operation": operation, "error": repr(exc)}
+            )
+            return None
+
+
+def _scored(value: bytes | str) -> Scored:
+    return [(int(book_id), float(score)) for book_id, score in orjson.loads(value)]

@@ -1,0 +1,352 @@
+"""Recommendations from orders and the catalog: four strategies on the real data, blended.
+
+- CO_PURCHASE: item-to-item collaborative filtering ("customers who bought this also bought"). Two
+  books are similar when the same customers buy both more than their popularity explains: cosine
+  similarity of their customer vectors, c / sqrt(n_a * n_b), shrunk by c / (c + SHRINK) so one
+  shared customer between two rare books does not outrank a hundred between two common ones.
+  Customers, not single orders: what someone buys next is rarely in the same basket (measured with
+  `bookgraph recs evaluate`: per-order baskets scored below TRENDING on the demo data).
+- CONTENT: the nearest books, by embedding, to what the customer bought (recent purchases weigh more).
+- TRENDING: sales of the last weeks with exponential time decay (a half-life in days).
+- HYBRID: a weighted blend of the three, each normalised to [0, 1]; never what the customer bought
+  or what is out of stock; TRENDING for a customer with no history (cold start).
+
+The algorithms are plain functions over plain data so that the offline evaluation runs exactly the
+code that serves; `Recommender` adds the stores: the orders history, the vectors and the Redis cache.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import sparse
+
+from config import Settings
+from datasources.inventory import InventorySource
+from datasources.purchases import PurchaseHistory, Sale
+from datasources.recommendation_cache import RecommendationCache, Scored
+from datasources.search import VectorIndex
+from datasources.stores import Stores
+
+if TYPE_CHECKING:  # the engine is only handed on to the inventory datasource
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+SHRINK = 2.0
+NEIGHBOURS = 50  # kept per book
+LIST_SIZE = 100  # computed per customer; `first` is at most this
+RECENT = 10  # purchases a customer's CONTENT and CO_PURCHASE lists start from
+RECENCY = 0.85  # weight of the k-th most recent purchase: RECENCY ** k
+TRENDING_WINDOW = timedelta(days=30)
+TRENDING_PER_GENRE = 100
+
+
+class Strategy(StrEnum):
+    CONTENT = "CONTENT"
+    CO_PURCHASE = "CO_PURCHASE"
+    TRENDING = "TRENDING"
+    HYBRID = "HYBRID"
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    content: float = 0.3
+    co_purchase: float = 0.5
+    trending: float = 0.2
+
+    def of(self, strategy: Strategy) -> float:
+        return {Strategy.CONTENT: self.content, Strategy.CO_PURCHASE: self.co_purchase}.get(
+            strategy, self.trending
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    book_id: int
+    score: float
+    strategy: Strategy
+    because: int | None = None  # the bought book that led here
+    genre: str | None = None  # where it is trending
+
+    def as_json(self) -> list[Any]:
+        return [self.book_id, round(self.score, 6), self.strategy.value, self.because, self.genre]
+
+    @classmethod
+    def from_json(cls, item: list[Any]) -> Recommendation:
+        book_id, score, strategy, because, genre = item
+        return cls(book_id, score, Strategy(strategy), because, genre)
+
+
+# A strategy's candidates: book → (score, the bought book that explains it, if any).
+Candidates = dict[int, tuple[float, int | None]]
+
+
+# --- the algorithms ---
+
+
+def similarity(together: int, orders_a: int, orders_b: int) -> float:
+    return together / math.sqrt(orders_a * orders_b) * together / (together + SHRINK)
+
+
+def neighbours_of(
+    co: Mapping[int, int], counts: Mapping[int, int], n_self: int, top_k: int = NEIGHBOURS
+) -> Scored:
+    scored = [(other, similarity(c, n_self, counts[other])) for other, c in co.items() if counts.get(other)]
+    scored.sort(key=lambda item: (-item[1], item[0]))
+    return scored[:top_k]
+
+
+def co_purchase_neighbours(baskets: Iterable[Iterable[int]], top_k: int = NEIGHBOURS) -> dict[int, Scored]:
+    """Every book's most similar books, from baskets (the distinct books each customer bought).
+
+    As sparse matrices: with X the customers-by-books incidence matrix, X.T @ X counts for every pair of
+    books the customers who bought both, and its diagonal how many bought each. A million order lines
+    take seconds this way, where a dictionary of pairs would take minutes and gigabytes.
+    """
+    books: dict[int, int] = {}
+    rows: list[int] = []
+    columns: list[int] = []
+    for row, basket in enumerate(baskets):
+        for book in set(basket):
+            rows.append(row)
+            columns.append(books.setdefault(book, len(books)))
+    if not books:
+        return {}
+    incidence = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.float64), (rows, columns)), shape=(max(rows) + 1, len(books))
+    )
+    together = (incidence.T @ incidence).tocsr()
+    bought = together.diagonal()
+    together.setdiag(0)
+    together.eliminate_zeros()
+    # similarity(), vectorised over every stored pair.
+    pair_rows = np.repeat(np.arange(together.shape[0]), np.diff(together.indptr))
+    c = together.data
+    together.data = c / np.sqrt(bought[pair_rows] * bought[together.indices]) * c / (c + SHRINK)
+    ids = np.fromiter(books, dtype=np.int64, count=len(books))
+    neighbours: dict[int, Scored] = {}
+    for index in range(together.shape[0]):
+        start, end = together.indptr[index], together.indptr[index + 1]
+        if start == end:
+            continue
+        scores, others = together.data[start:end], together.indices[start:end]
+        # Best first, ties by book id, as neighbours_of orders them.
+        order = np.lexsort((ids[others], -scores))[:top_k]
+        neighbours[int(ids[index])] = [(int(ids[others[i]]), float(scores[i])) for i in order]
+    return neighbours
+
+
+def trending_scores(sales: Iterable[Sale], now: datetime, half_life_days: float) -> dict[int, float]:
+    scores: defaultdict[int, float] = defaultdict(float)
+    for sale in sales:
+        age_days = max((now - sale.placed_at).total_seconds(), 0.0) / 86_400
+        scores[sale.book_id] += sale.quantity * 0.5 ** (age_days / half_life_days)
+    return dict(scores)
+
+
+def top(scores: Mapping[int, float], n: int) -> Scored:
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:n]
+
+
+def from_neighbours(history: Sequence[int], neighbours: Mapping[int, Scored]) -> Candidates:
+    """CO_PURCHASE for a customer: neighbours of each recent purchase, weighted by recency."""
+    scores: defaultdict[int, float] = defaultdict(float)
+    best: dict[int, tuple[float, int]] = {}
+    for rank, bought in enumerate(history[:RECENT]):
+        weight = RECENCY**rank
+        for other, score in neighbours.get(bought, []):
+            contribution = weight * score
+            scores[other] += contribution
+            if contribution > best.get(other, (0.0, 0))[0]:
+                best[other] = (contribution, bought)
+    return {book: (score, best[book][1]) for book, score in scores.items()}
+
+
+async def from_vectors(index: VectorIndex, history: Sequence[int], limit: int = LIST_SIZE) -> Candidates:
+    """CONTENT for a customer: nearest books to each recent purchase (one batched search)."""
+    recent = list(history[:RECENT])
+    stored = await index.vectors(recent)
+    present = [book for book in recent if book in stored]
+    if not present:
+        return {}
+    results = await index.search_many(
+        [stored[b] for b in present], limit=limit, excludes=[recent] * len(present)
+    )
+    candidates: Candidates = {}
+    for bought, hits in zip(present, results, strict=True):
+        weight = RECENCY ** recent.index(bought)
+        for hit in hits:
+            score = weight * hit.score
+            if score > candidates.get(hit.book_id, (0.0, None))[0]:
+                candidates[hit.book_id] = (score, bought)
+    return candidates
+
+
+def blend(by_strategy: Mapping[Strategy, Candidates], weights: Weights) -> Candidates:
+    """HYBRID: each strategy's scores divided by its best, then weighted and summed. The reason is
+    the bought book of the strategy that contributed most."""
+    total: defaultdict[int, float] = defaultdict(float)
+    reason: dict[int, tuple[float, int | None]] = {}
+    for strategy, candidates in by_strategy.items():
+        best = max((score for score, _ in candidates.values()), default=0.0)
+        if best <= 0:
+            continue
+        for book, (score, because) in candidates.items():
+            part = weights.of(strategy) * score / best
+            total[book] += part
+            if part > reason.get(book, (-1.0, None))[0]:
+                reason[book] = (part, because)
+    return {book: (score, reason[book][1]) for book, score in total.items()}
+
+
+def rank(candidates: Candidates, strategy: Strategy, exclude: set[int], n: int) -> list[Recommendation]:
+    ordered = sorted(
+        ((book, score, because) for book, (score, because) in candidates.items() if book not in exclude),
+        key=lambda item: (-item[1], item[0]),
+    )
+    return [Recommendation(book, score, strategy, because) for book, score, because in ordered[:n]]
+
+
+# --- serving ---
+
+InStock = Callable[[list[int]], Awaitable[set[int]]]
+Advance = Callable[[int], None]
+
+
+def _ignore(_: int) -> None:
+    return None
+
+
+@dataclass(slots=True)
+class Recommender:
+    """Reads Redis first; a miss computes from the stores, stores the answer with a TTL, returns it."""
+
+    history: PurchaseHistory
+    inventory: AsyncEngine  # genres of trending books
+    index: VectorIndex
+    cache: RecommendationCache
+    weights: Weights = Weights()
+    half_life_days: float = 7.0
+
+    async def for_customer(
+        self, customer_id: int, strategy: Strategy, first: int, in_stock: InStock
+    ) -> list[Recommendation]:
+        cached = await self.cache.customer_list(customer_id, strategy.value)
+        if cached is not None:
+            listed = [Recommendation.from_json(item) for item in cached]
+        else:
+            stored = [r.as_json() for r in await self._compute_for_customer(customer_id, strategy)]
+            await self.cache.store_customer_list(customer_id, strategy.value, stored)
+            # As a cached read returns it (scores rounded), so a hit and a miss answer alike.
+            listed = [Recommendation.from_json(item) for item in stored]
+        # Stock moves faster than the cache expires: checked on every read (one statement).
+        available = await in_stock([r.book_id for r in listed])
+        return [r for r in listed if r.book_id in available][:first]
+
+    async def _compute_for_customer(self, customer_id: int, strategy: Strategy) -> list[Recommendation]:
+        bought = [p.book_id for p in await self.history.of_customer(customer_id)]
+        if not bought and strategy in (Strategy.HYBRID, Strategy.TRENDING):
+            return await self.trending(None, LIST_SIZE)
+        exclude = set(bought)
+        if strategy is Strategy.TRENDING:
+            scored = await self._trending_list(None)
+            return [Recommendation(b, s, Strategy.TRENDING) for b, s in scored if b not in exclude][
+                :LIST_SIZE
+            ]
+        by_strategy: dict[Strategy, Candidates] = {}
+        if strategy in (Strategy.CO_PURCHASE, Strategy.HYBRID):
+            by_strategy[Strategy.CO_PURCHASE] = from_neighbours(
+                bought, await self.neighbours(bought[:RECENT])
+            )
+        if strategy in (Strategy.CONTENT, Strategy.HYBRID):
+            by_strategy[Strategy.CONTENT] = await from_vectors(self.index, bought)
+        if strategy is Strategy.HYBRID:
+            by_strategy[Strategy.TRENDING] = {b: (s, None) for b, s in await self._trending_list(None)}
+            return rank(blend(by_strategy, self.weights), Strategy.HYBRID, exclude, LIST_SIZE)
+        return rank(by_strategy[strategy], strategy, exclude, LIST_SIZE)
+
+    async def also_bought(self, book_id: int, first: int, in_stock: InStock) -> list[Recommendation]:
+        scored = (await self.neighbours([book_id])).get(book_id, [])
+        available = await in_stock([b for b, _ in scored])
+        picked = [(b, s) for b, s in scored if b in available][:first]
+        return [Recommendation(b, s, Strategy.CO_PURCHASE, because=book_id) for b, s in picked]
+
+    async def neighbours(self, book_ids: Sequence[int]) -> dict[int, Scored]:
+        """Co-purchase neighbours: Redis, and for the books it lacks, two statements on the orders store."""
+        found = await self.cache.neighbours(book_ids)
+        missing = [b for b in book_ids if b not in found]
+        if missing:
+            co = await self.history.co_counts(missing)
+            counts = await self.history.customer_counts(
+                sorted({b for m in missing for b in co[m]} | set(missing))
+            )
+            computed = {b: neighbours_of(co[b], counts, counts.get(b, 0)) for b in missing if counts.get(b)}
+            computed.update({b: [] for b in missing if b not in computed})
+            await self.cache.store_neighbours(computed)
+            found.update(computed)
+        return found
+
+    async def trending(self, genre: str | None, first: int) -> list[Recommendation]:
+        scored = await self._trending_list(genre)
+        return [Recommendation(b, s, Strategy.TRENDING, genre=genre) for b, s in scored[:first]]
+
+    async def _trending_list(self, genre: str | None) -> Scored:
+        cached = await self.cache.trending(genre)
+        if cached is not None:
+            return cached
+        lists = await self.trending_lists(datetime.now().astimezone())
+        await self.cache.store_trending(lists)
+        return lists.get(genre or "", [])
+
+    async def trending_lists(self, now: datetime) -> dict[str, Scored]:
+        """The whole catalog's list under "" and one per genre."""
+        scores = trending_scores(
+            await self.history.recent_sales(now - TRENDING_WINDOW), now, self.half_life_days
+        )
+        ranked = top(scores, len(scores))
+        genres = await InventorySource(self.inventory).genres_by_book_id.load_many([b for b, _ in ranked])
+        lists: defaultdict[str, Scored] = defaultdict(list)
+        lists[""] = ranked[:LIST_SIZE]
+        for (book, score), book_genres in zip(ranked, genres, strict=True):
+            for genre in book_genres:
+                if len(lists[genre]) < TRENDING_PER_GENRE:
+                    lists[genre].append((book, score))
+        return dict(lists)
+
+    async def rebuild(self, progress: Advance = _ignore) -> tuple[int, int]:
+        """Recompute every book's neighbours and the trending lists into Redis (the worker's job).
+        Returns (books with neighbours, trending lists)."""
+        baskets: defaultdict[int, set[int]] = defaultdict(set)
+        async for chunk in self.history.all_sales():
+            for sale in chunk:
+                baskets[sale.customer_id].add(sale.book_id)
+            progress(len(chunk))
+        neighbours = co_purchase_neighbours(baskets.values())
+        # Kept a few rebuilds long, so a slow or failed rebuild never leaves the API without them.
+        await self.cache.store_neighbours(neighbours, ttl=self.cache.ttl * 6)
+        lists = await self.trending_lists(datetime.now().astimezone())
+        await self.cache.store_trending(lists, ttl=self.cache.ttl * 6)
+        return len(neighbours), len(lists)
+
+
+def recommender_for(settings: Settings, stores: Stores) -> Recommender:
+    return Recommender(
+        PurchaseHistory(stores.orders),
+        stores.inventory,
+        stores.index,
+        RecommendationCache(stores.redis, settings.redis_key_prefix, settings.recs_ttl_seconds),
+        weights=weights_of(settings),
+        half_life_days=settings.trending_half_life_days,
+    )
+
+
+def weights_of(settings: Settings) -> Weights:
+    return Weights(
+        settings.recs_weight_content, settings.recs_weight_co_purchase, settings.recs_weight_trending
+    )

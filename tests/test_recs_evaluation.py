@@ -1,0 +1,96 @@
+"""Offline evaluation of the recommendation strategies: the metric maths by hand, the leave-last-out split
+on a few hand-made sales, and a whole evaluation on the session's demo stores."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from rich.console import Console
+
+from datasources.purchases import PurchaseHistory, Sale
+from datasources.stores import Stores
+from recs_evaluation import StrategyScore, evaluate, hit_and_ndcg, split, table
+
+
+def test_hit_at_rank_one_is_a_perfect_ndcg() -> None:
+    assert hit_and_ndcg([5, 6, 7], {5}, k=10) == (1.0, 1.0)
+
+
+def test_a_single_relevant_book_at_rank_three() -> None:
+    hit, ndcg = hit_and_ndcg([1, 2, 3, 4], {3}, k=10)
+    assert hit == 1.0
+    assert ndcg == pytest.approx(1 / math.log2(4)) and ndcg == pytest.approx(0.5)
+
+
+def test_no_relevant_book_in_the_top_k() -> None:
+    assert hit_and_ndcg([1, 2, 3], {9}, k=10) == (0.0, 0.0)
+    # Relevant, but below the cut-off.
+    assert hit_and_ndcg([1, 2, 3], {3}, k=2) == (0.0, 0.0)
+    assert hit_and_ndcg([], {3}, k=10) == (0.0, 0.0)
+
+
+def test_ideal_dcg_is_over_at_most_k_relevant_books() -> None:
+    # Two relevant at ranks 1 and 3: (1 + 0.5) / (1 + 1/log2(3)).
+    hit, ndcg = hit_and_ndcg([1, 2, 3], {1, 3}, k=10)
+    assert hit == 1.0 and ndcg == pytest.approx(1.5 / (1 + 1 / math.log2(3)))
+    # Three relevant but k = 1: the ideal is one hit at rank 1, which the list has.
+    assert hit_and_ndcg([1, 2, 3], {1, 2, 3}, k=1) == (1.0, 1.0)
+
+
+def test_k_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        hit_and_ndcg([1], {1}, k=0)
+
+
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def sale(order: int, customer: int, day: int, book: int) -> Sale:
+    return Sale(order, customer, T0 + timedelta(days=day), book, 1)
+
+
+def test_split_holds_out_each_customers_last_order() -> None:
+    sales = [
+        # Customer 1: the last order by time is order 3 (order ids do not follow time here).
+        sale(3, 1, 5, 30),
+        sale(3, 1, 5, 10),  # bought before: not relevant
+        sale(1, 1, 1, 10),
+        sale(1, 1, 1, 11),
+        sale(2, 1, 2, 12),
+        # Customer 2: one order only, kept for training, not evaluated.
+        sale(4, 2, 3, 40),
+        # Customer 3: two orders on the same instant, the higher order id is the last; it repeats a book.
+        sale(5, 3, 4, 50),
+        sale(6, 3, 4, 50),
+    ]
+    held = split(sales)
+    assert held.relevant == {1: {30}}
+    assert held.histories == {1: [12, 10, 11]}  # most recent first, then book id
+    assert sorted({s.order_id for s in held.training}) == [1, 2, 4, 5]
+
+
+async def test_evaluation_on_the_demo_stores(stores: Stores) -> None:
+    chunks: list[int] = []
+    history = PurchaseHistory(stores.orders)
+    scores = await evaluate(history, stores.index, catalog_size=400, progress=chunks.append)
+
+    assert [s.strategy for s in scores] == ["TRENDING", "CO_PURCHASE", "CONTENT", "HYBRID"]
+    # Every counted line went through the progress callback (cancelled and rejected orders are not counted).
+    assert 0 < sum(chunks) <= await history.line_count()
+    by_name: dict[str, StrategyScore] = {s.strategy: s for s in scores}
+    for score in scores:
+        assert 0.0 <= score.hit_rate <= 1.0
+        assert 0.0 <= score.ndcg <= 1.0
+        assert 0.0 < score.coverage <= 1.0
+        assert score.ndcg <= score.hit_rate  # NDCG is 0 without a hit and at most 1 with one
+    assert scores[0].customers > 0 and len({s.customers for s in scores}) == 1
+    # Trending recommends (nearly) one list to everyone; the personal strategies spread wider.
+    for name in ("CO_PURCHASE", "CONTENT", "HYBRID"):
+        assert by_name[name].coverage > by_name["TRENDING"].coverage
+
+    console = Console(width=120, record=True)
+    console.print(table(scores))
+    text = console.export_text()
+    assert "HitRate@10" in text and "vs TRENDING" in text and "baseline" in text
