@@ -19,6 +19,7 @@ def print_results(console: Console, report: dict[str, Any], results: list[Result
     rows, options = report["dataset"]["rows"], report["options"]
     table = Table(
         "workload", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", *(f"{store}/req" for store in STORES),
+        "cache hits",
         title=f"{rows['books']:,} books, {rows['orders']:,} orders, {rows['order_lines']:,} lines; "
         f"{options['concurrency']} connections, {options['duration']} s, {options['workers']} worker(s)",
     )  # fmt: skip
@@ -28,7 +29,8 @@ def print_results(console: Console, report: dict[str, Any], results: list[Result
             continue
         timings = (f"{r.rps:,.0f}", f"{r.p50_ms:.1f}", f"{r.p90_ms:.1f}", f"{r.p99_ms:.1f}")
         statements = (str(r.statements_per_request.get(store, "n/a")) for store in STORES)
-        table.add_row(r.workload, *timings, str(r.errors), *statements)
+        hits = f"{r.cache_hit_rate:.0%}" if r.cache_hit_rate is not None else ""
+        table.add_row(r.workload, *timings, str(r.errors), *statements, hits)
     Console(width=max(120, console.width)).print(table)
     for r in results:
         if r.skipped:

@@ -64,19 +64,23 @@ class Result:
     p99_ms: float = 0.0
     errors: int = 0
     statements_per_request: dict[str, float] = field(default_factory=dict)
+    cache_hit_rate: float | None = None  # recommendation lists served from Redis
 
 
 def dataset(scale: float) -> tuple[int, int, int]:
     return max(1, round(BOOKS * scale)), max(1, round(CUSTOMERS * scale)), round(ORDERS * scale)
 
 
-async def prepare(settings: Settings, scale: float, index: bool) -> tuple[BenchData, dict[str, Any]]:
+async def prepare(
+    settings: Settings, scale: float, index: bool, recommendations: bool = False
+) -> tuple[BenchData, dict[str, Any]]:
     """Seed the stores to the requested scale (once) and read what the requests are built from."""
     from datasources.bulk import customers_by_order_count, row_counts, sample_book_ids, server_versions
     from datasources.inventory import InventorySource
     from datasources.stores import Stores
     from indexing import index_catalog
     from progress import bars
+    from recommender import recommender_for
     from seeding import seed_demo
 
     books, customers, orders = dataset(scale)
@@ -94,11 +98,20 @@ async def prepare(settings: Settings, scale: float, index: bool) -> tuple[BenchD
             genres=[name for name, _ in await InventorySource(stores.inventory).list_genres()],
             customers=await customers_by_order_count(stores.orders, 200),
             heavy_customers=heavy or await customers_by_order_count(stores.orders, 20),
+            many_customers=await customers_by_order_count(stores.orders, 5000),
         )
+        facts: dict[str, Any] = {}
         if index:
             with bars() as track:
                 await index_catalog(stores, track)
-        facts = {"rows": counts, "stores": await server_versions(stores.inventory, stores.orders)}
+        if recommendations:
+            # What the worker keeps in Redis; timed, as the worker would spend it.
+            recommender = recommender_for(settings, stores)
+            started = time.perf_counter()
+            with bars() as track:
+                await recommender.rebuild(track("recs", await recommender.history.line_count()))
+            facts["recs_rebuild_seconds"] = round(time.perf_counter() - started, 1)
+        facts |= {"rows": counts, "stores": await server_versions(stores.inventory, stores.orders)}
     finally:
         await stores.close()
     return data, facts
@@ -166,6 +179,10 @@ def scrape(port: int) -> Counter[str]:
                 totals[sample.labels["store"]] += int(sample.value)
             elif sample.name == "bookgraph_http_requests_total" and sample.labels.get("path") == "/graphql":
                 totals["requests"] += int(sample.value)
+            elif (
+                sample.name == "bookgraph_recommendation_cache_total" and sample.labels["kind"] == "customer"
+            ):
+                totals[f"recs_{sample.labels['outcome']}"] += int(sample.value)
     return totals
 
 
@@ -229,13 +246,26 @@ def _has_items(value: Any) -> bool:
     return False
 
 
-def measure(workload: Workload, options: Options, secret: str, scratch: Path) -> Result:
+async def forget_customer_lists(settings: Settings) -> None:
+    from datasources.recommendation_cache import RecommendationCache
+    from datasources.stores import redis_client
+
+    redis = redis_client(settings.redis_url or "", 5.0)
+    try:
+        await RecommendationCache(redis, settings.redis_key_prefix, 1).forget_all_customers()
+    finally:
+        await redis.aclose()
+
+
+def measure(workload: Workload, options: Options, settings: Settings, secret: str, scratch: Path) -> Result:
     if workload.skipped:
         return Result(workload.name, skipped=workload.skipped)
     problem = smoke_test(workload, options, secret)
     if problem:
         # Measuring empty or failing answers would report a speed no user gets.
         return Result(workload.name, skipped=problem)
+    if workload.name.endswith("_miss"):
+        asyncio.run(forget_customer_lists(settings))
     script = lua_script(workload, secret, scratch)
     # Warm pools, the parser cache and (for cached workloads) the embedding cache; not measured.
     wrk(lua_script(workload, secret, scratch, warmup=True), options, options.warmup)
@@ -251,6 +281,8 @@ def measure(workload: Workload, options: Options, secret: str, scratch: Path) ->
         if served and options.workers == 1  # each worker counts its own statements
         else {}
     )
+    lookups = (after["recs_hit"] - before["recs_hit"]) + (after["recs_miss"] - before["recs_miss"])
+    hit_rate = round((after["recs_hit"] - before["recs_hit"]) / lookups, 3) if lookups else None
     return Result(
         workload=workload.name,
         requests=summary["requests"],
@@ -260,6 +292,7 @@ def measure(workload: Workload, options: Options, secret: str, scratch: Path) ->
         p99_ms=summary["p99_us"] / 1000,
         errors=summary["errors"] + summary["socket_errors"],
         statements_per_request=per_request,
+        cache_hit_rate=hit_rate,
     )
 
 
@@ -359,7 +392,10 @@ def run(options: Options, settings: Settings) -> tuple[Path, list[Result], dict[
 
     names = (options.profile,) if options.profile else options.workloads
     needs_search = any(name.startswith("search") or name in ("book_detail", "home") for name in names)
-    data, facts = asyncio.run(prepare(settings, options.scale, index=needs_search))
+    needs_recs = any(name.startswith("recommendations") or name == "home" for name in names)
+    data, facts = asyncio.run(
+        prepare(settings, options.scale, index=needs_search, recommendations=needs_recs)
+    )
     secret = secrets.token_urlsafe(48)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     scratch = RESULTS_DIR / stamp
@@ -372,7 +408,7 @@ def run(options: Options, settings: Settings) -> tuple[Path, list[Result], dict[
         if options.profile:
             table = profile(server, workloads[0], options, secret, stamp)
             return table, [], facts
-        results = [measure(w, options, secret, scratch) for w in workloads]
+        results = [measure(w, options, settings, secret, scratch) for w in workloads]
     finally:
         server.send_signal(signal.SIGINT)
         try:

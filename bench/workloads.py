@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class BenchData:
     genres: list[str]
     customers: list[str]  # subjects of customers with an order history
     heavy_customers: list[str]  # subjects of customers with at least 50 orders
+    many_customers: list[str]  # subjects of up to 5,000 customers with orders, most orders first
 
 
 # A request: its variables, and the subject whose token it carries (None: anonymous).
@@ -89,6 +91,14 @@ def _uncached(requests: list[Request], words: tuple[str, ...]) -> list[Request]:
     ]
 
 
+def _zipf(data: BenchData, count: int = 20_000, exponent: float = 1.0) -> list[Request]:
+    """A realistic read mix: a few customers come back often, most rarely (P(rank r) ∝ 1/r)."""
+    customers = data.many_customers
+    weights = [1 / (rank + 1) ** exponent for rank in range(len(customers))]
+    picks = random.Random(7).choices(customers, weights=weights, k=count)
+    return [({}, subject) for subject in picks]
+
+
 def _place_order(data: BenchData, count: int = 20_000) -> list[Request]:
     """One-copy orders, each with its own idempotency key (unique per run, so a second run places
     new orders rather than replaying the first run's)."""
@@ -123,11 +133,20 @@ BUILDERS: dict[str, Callable[[BenchData], list[Request]]] = {
         ({"query": q}, subject) for q, subject in zip(cycle(SEARCH_QUERIES), data.customers, strict=False)
     ],
     "place_order": lambda data: _place_order(data),
+    # Zipf over customers: the cache hit rate a real read mix gets.
+    "recommendations": _zipf,
+    # The same 50 customers over and over: every measured request is a cache hit.
+    "recommendations_hit": lambda data: [({}, subject) for subject in data.many_customers[:50]],
+    # Every request a customer not asked for yet (the cache is emptied first): every one a miss.
+    "recommendations_miss": lambda data: [({}, subject) for subject in data.many_customers],
 }
 
 ORDER = tuple(BUILDERS)
 # Workloads that share a document with another.
-DOCUMENTS = {name: "search" for name in ORDER if name.startswith("search")}
+DOCUMENTS = {
+    **{name: "search" for name in ORDER if name.startswith("search")},
+    **{name: "recommendations" for name in ORDER if name.startswith("recommendations")},
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,6 +97,13 @@ class RecommendationCache:
         keys = [self._customer_key(customer_id, s) for s in ("CONTENT", "CO_PURCHASE", "TRENDING", "HYBRID")]
         await self._safely("forget_customer", self.redis.delete(*keys))
 
+    async def forget_all_customers(self) -> int:
+        """Every cached per-customer list (benchmarks measuring misses start from none)."""
+        keys = [key async for key in self.redis.scan_iter(match=f"{self.prefix}customer:*", count=1000)]
+        if keys:
+            await self.redis.delete(*keys)
+        return len(keys)
+
     async def _safely(self, operation: str, awaitable: Any) -> Any:
         try:
             return await awaitable

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ DATA = BenchData(
     genres=["Mystery", "Poetry"],
     customers=["demo-customer-1", "demo-customer-2"],
     heavy_customers=["demo-customer-1"],
+    many_customers=[f"demo-customer-{n}" for n in range(1, 101)],
 )
 
 
@@ -29,6 +31,9 @@ def test_every_workload_has_a_document_and_runs_or_says_why() -> None:
         "search_uncached_filtered",
         "place_order",
         "home",
+        "recommendations",
+        "recommendations_hit",
+        "recommendations_miss",
     ):
         assert loaded[name].skipped is None and loaded[name].requests, name
     keys = [variables["input"]["idempotencyKey"] for variables, _ in loaded["place_order"].requests]
@@ -88,3 +93,12 @@ async def test_semantic_search_beats_the_keyword_baseline(stores: Any, embedder:
     semantic = sum(r.semantic for r in rows) / len(rows)
     keyword = sum(r.keyword for r in rows) / len(rows)
     assert semantic > keyword + 0.2, (semantic, keyword)
+
+
+def test_the_recommendation_mix_favours_a_few_customers_like_real_traffic() -> None:
+    mix = workloads.load("recommendations", DATA, schema._schema)
+    counts = Counter(subject for _, subject in mix.requests)
+    ranked = [counts[subject] for subject in DATA.many_customers]
+    assert ranked[0] > 10 * ranked[-1] > 0  # a long tail, not a uniform spread
+    misses = workloads.load("recommendations_miss", DATA, schema._schema)
+    assert len({subject for _, subject in misses.requests}) == len(misses.requests)
