@@ -24,7 +24,7 @@ from schema.relay import pk_of, to_global_id
 
 PLACE = """mutation ($input: PlaceOrderInput!) {
   placeOrder(input: $input) { order { id status } userErrors { field code } } }"""
-ROUNDS, CALLS, STOCK = 5, 50, 3
+ROUNDS, CALLS, STOCK = 10, 50, 3
 
 
 def order_input(book: int, quantity: int = 1, idempotency_key: str | None = None) -> dict[str, Any]:
