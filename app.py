@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -11,6 +12,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -21,7 +24,9 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.schema.config import StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
@@ -30,17 +35,22 @@ from auth.tokens import verify_token
 from checkout import checkout_for
 from config import Settings, get_settings
 from context import Context, build_context
+from datasources.documents import DocumentStore
 from datasources.events import EventBus
 from datasources.orders import OrdersSource
 from datasources.recommendation_cache import RecommendationCache
 from datasources.stores import Stores
 from embedded import with_embedded_stores
 from embeddings import Model
-from errors import SourceUnavailable, Unauthenticated
+from errors import BookgraphError, Forbidden, SourceUnavailable, Unauthenticated
+from gateway.csrf import MESSAGE as CSRF_MESSAGE
+from gateway.csrf import might_be_forged
+from gateway.introspection import uses_introspection, without_suggestions
+from gateway.persisted import MANIFEST_PATH, Manifest, PersistedQueries
 from observability import REQUEST_ID, RequestContextMiddleware, configure_logging
 from recommender import recommender_for
 from schema.errors import present_all
-from schema.root import schema
+from schema.root import build_schema, schema
 
 log = logging.getLogger("bookgraph")
 
@@ -54,7 +64,50 @@ class GraphQLApp(GraphQL[Context, None]):
         # Here rather than in a schema extension: parse errors raised by the parser cache
         # skip the extensions' post-operation hooks, but every HTTP result passes here.
         result.errors = present_all(result.errors)
+        if result.errors and not request.app.state.settings.may_introspect(request.user.role.value):
+            for error in result.errors:
+                error.message = without_suggestions(error.message)
         return process_result(result)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET carrying only a persisted query's hash is an operation, not a visit to GraphiQL.
+        return super().should_render_graphql_ide(request) and "extensions" not in request.query_params
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        if might_be_forged(request.method, request.headers):
+            raise HTTPException(400, CSRF_MESSAGE)
+        persisted: PersistedQueries = request.app.state.persisted
+        resolved = await persisted.resolve(request_data.query, request_data.extensions, context.viewer)
+        if resolved.error is not None:
+            return self._refused(sub_response, resolved.error)
+        if (
+            resolved.query is not None
+            and not context.settings.may_introspect(context.viewer.role.value)
+            and uses_introspection(resolved.query)
+        ):
+            return self._refused(sub_response, Forbidden("Introspection is not available to this client."))
+        request_data = dataclasses.replace(request_data, query=resolved.query)
+        result = await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+        if result.data is None and result.errors and all(e.original_error is None for e in result.errors):
+            # Refused before execution (unparsable, invalid): the request is at fault, say so in
+            # the status too, as the GraphQL-over-HTTP spec asks.
+            sub_response.status_code = 400
+        return result
+
+    @staticmethod
+    def _refused(sub_response: Response, error: BookgraphError) -> ExecutionResult:
+        sub_response.status_code = 400
+        return ExecutionResult(data=None, errors=[GraphQLError(error.message, original_error=error)])
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state = request.app.state
@@ -137,6 +190,12 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             await app.state.model.get()
         app.state.checkout = checkout_for(settings, app.state.stores)
         app.state.recommender = recommender_for(settings, app.state.stores)
+        app.state.persisted = PersistedQueries(
+            DocumentStore(app.state.stores.redis, settings.redis_key_prefix, settings.apq_ttl_seconds),
+            Manifest.load(MANIFEST_PATH),
+            settings.persisted_queries,
+            set(settings.persisted_queries_enforced_for),
+        )
         invalidation = asyncio.create_task(
             forget_recommendations_on_orders(app.state.checkout.events, app.state.recommender.cache)
         )
@@ -157,8 +216,9 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             if owned:
                 await app.state.stores.close()
 
+    batching = StrawberryConfig(batching_config={"max_operations": settings.http_batch_max})
     graphql = GraphQLApp(
-        schema,
+        build_schema(config=batching) if settings.http_batch_max else schema,
         graphql_ide="graphiql" if settings.graphiql else None,
         # Only the current protocol: the legacy graphql-ws one is not offered.
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],

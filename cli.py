@@ -230,6 +230,44 @@ def run_worker(
         _run(settings, lambda stores: worker.run(settings, stores, once=once), migrate=False)
 
 
+operations = typer.Typer(help="The client operations in gql/operations and their persisted-query manifest.")
+app.add_typer(operations, name="operations")
+
+
+@operations.command("build")
+def operations_build(
+    check: Annotated[
+        bool, typer.Option(help="Fail if the manifest is out of date instead of writing it.")
+    ] = False,
+) -> None:
+    """Turn gql/operations/*.graphql into gql/operations/manifest.json (operation id → document), the
+    trusted documents the apps ship with. Every operation is validated against the schema first."""
+    from graphql import parse, validate
+
+    from gateway.persisted import MANIFEST_PATH, OPERATIONS_DIR, Manifest
+    from schema.root import schema
+
+    manifest = Manifest.build(OPERATIONS_DIR)
+    for operation in manifest.operations.values():
+        errors = validate(schema._schema, parse(operation.body))
+        if errors:
+            console.print(f"[red]{operation.name}[/red]: {errors[0].message}")
+            raise typer.Exit(1)
+    content = manifest.dumps()
+    if check:
+        if not MANIFEST_PATH.exists() or MANIFEST_PATH.read_bytes() != content:
+            console.print(
+                "[red]gql/operations/manifest.json is out of date[/red]: run `bookgraph operations build`"
+            )
+            raise typer.Exit(1)
+        console.print(f"manifest up to date: {len(manifest.operations)} operations")
+        return
+    MANIFEST_PATH.write_bytes(content)
+    console.print(
+        f"[green]wrote[/green] {MANIFEST_PATH.relative_to(ROOT)}: {len(manifest.operations)} operations"
+    )
+
+
 recs = typer.Typer(help="Recommendations: precompute them, or evaluate the strategies offline.")
 app.add_typer(recs, name="recs")
 

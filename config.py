@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent
 
@@ -29,9 +31,20 @@ class Settings(BaseSettings):
     # Unset → an in-process Qdrant Edge shard under data_dir/qdrant (one process only).
     qdrant_url: str | None = None
 
+    # Bearer tokens (RFC 8725). Only the algorithms listed are accepted, each with its own key:
+    # HS256 → jwt_secret; RS256/ES256 → jwt_public_key (PEM) or the jwt_jwks_url key named by `kid`.
+    # JWT_ALGORITHMS takes a JSON list or a comma-separated one: `RS256,HS256`.
+    # `bookgraph token` (and the tests, the bench) always issue HS256 with jwt_secret.
+    jwt_algorithms: Annotated[list[Literal["HS256", "RS256", "ES256"]], NoDecode] = ["HS256"]
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
-    jwt_algorithm: Literal["HS256"] = "HS256"
+    jwt_public_key: SecretStr | None = None
+    jwt_jwks_url: str | None = None
+    jwt_jwks_cache_seconds: int = Field(default=300, ge=1, le=86_400)
     jwt_issuer: str = "bookgraph"
+    # Checked when set: a token must name it in `aud`. Unset → tokens carrying an `aud` are refused.
+    jwt_audience: str | None = None
+    # Bounded clock skew between the token issuer and this server.
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=120)
     token_ttl_seconds: int = 7 * 24 * 3600
 
     low_stock_threshold: int = Field(default=5, ge=0)
@@ -57,6 +70,22 @@ class Settings(BaseSettings):
     trending_half_life_days: float = Field(default=7.0, gt=0)
     recs_rebuild_interval_seconds: float = Field(default=900.0, gt=0)
 
+    # Persisted queries: "apq" (Apollo's automatic persisted queries, documents shared in Redis),
+    # "allowlist" (only the operations of gql/operations/manifest.json, for the roles listed in
+    # persisted_queries_enforced_for; the others may send any query), or "off".
+    persisted_queries: Literal["off", "apq", "allowlist"] = "apq"
+    persisted_queries_enforced_for: list[Literal["anonymous", "customer", "partner", "admin"]] = [
+        "anonymous",
+        "customer",
+    ]
+    apq_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+
+    # Who may introspect the schema (and see "Did you mean …" hints): unset means every role in
+    # development, partners and admins elsewhere.
+    introspection_for: list[Literal["anonymous", "customer", "partner", "admin"]] | None = None
+    # Several operations in one HTTP request (a JSON array): off unless this is above 0.
+    http_batch_max: int = Field(default=0, ge=0, le=50)
+
     # Load the embedding model before reporting ready (else on the first search).
     preload_model: bool = True
 
@@ -71,16 +100,58 @@ class Settings(BaseSettings):
         # Socket paths built from it (the embedded PostgreSQL) must not be read as host names.
         return value.expanduser().resolve()
 
+    @field_validator("jwt_algorithms", mode="before")
+    @classmethod
+    def _algorithm_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
     @model_validator(mode="after")
     def _refuse_weak_secrets_outside_development(self) -> Settings:
+        development = self.environment == "development"
+        algorithms = set(self.jwt_algorithms)
         secret = self.jwt_secret.get_secret_value()
-        if self.environment == "production" and (
-            secret == DEVELOPMENT_JWT_SECRET or len(secret.encode()) < 32
-        ):
-            raise ValueError("JWT_SECRET must be set to at least 32 random bytes in production")
+        public_key = self.jwt_public_key.get_secret_value().strip() if self.jwt_public_key else ""
+        if not algorithms and not development:
+            raise ValueError("JWT_ALGORITHMS must list at least one of HS256, RS256, ES256")
+        if "HS256" in algorithms:
+            if not secret:
+                raise ValueError("JWT_SECRET must be set when JWT_ALGORITHMS allows HS256")
+            if not development and len(secret.encode()) < 32:
+                raise ValueError(
+                    "JWT_SECRET must be at least 32 random bytes when JWT_ALGORITHMS allows HS256 "
+                    "(shorter secrets are accepted in development only)"
+                )
+            if self.environment == "production" and secret == DEVELOPMENT_JWT_SECRET:
+                raise ValueError("JWT_SECRET must be set to at least 32 random bytes in production")
+            if public_key and secret.strip() == public_key:
+                raise ValueError("JWT_SECRET must not be the public key")
+        if public_key and ("PRIVATE KEY" in public_key or not public_key.startswith("-----BEGIN")):
+            raise ValueError("JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)")
+        asymmetric = sorted(algorithms & {"RS256", "ES256"})
+        if asymmetric and not development and not (public_key or self.jwt_jwks_url):
+            raise ValueError(
+                f"JWT_ALGORITHMS allows {', '.join(asymmetric)}: "
+                "set JWT_PUBLIC_KEY (PEM) or JWT_JWKS_URL to verify those tokens"
+            )
+        if self.jwt_jwks_url:
+            url = urlsplit(self.jwt_jwks_url)
+            if url.scheme not in ("https", "http") or not url.hostname:
+                raise ValueError("JWT_JWKS_URL must be an http(s) URL")
+            if self.environment == "production" and url.scheme != "https":
+                raise ValueError("JWT_JWKS_URL must use https in production")
         if self.environment == "production" and self.fault_points:
             raise ValueError("FAULT_POINTS is for tests; it cannot be set in production")
         return self
+
+    def may_introspect(self, role: str) -> bool:
+        if self.introspection_for is None:
+            return self.environment == "development" or role in ("partner", "admin")
+        return role in self.introspection_for
 
     @property
     def inventory_path(self) -> Path:

@@ -15,6 +15,11 @@ class ErrorCode(StrEnum):
     INTERNAL = "INTERNAL"
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
+    PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    THROTTLED = "THROTTLED"
 
 
 class BookgraphError(Exception):
@@ -50,3 +55,21 @@ class SourceUnavailable(BookgraphError):
     def __init__(self, store: str) -> None:
         super().__init__(f"The {store} store is unavailable; try again shortly.", store=store)
         self.store = store
+
+
+class PersistedQueryNotFound(BookgraphError):
+    """Apollo's protocol: the client resends the operation with its text."""
+
+    code = ErrorCode.PERSISTED_QUERY_NOT_FOUND
+
+    def __init__(self) -> None:
+        # The exact message Apollo clients look for.
+        super().__init__("PersistedQueryNotFound")
+
+
+class PersistedQueryNotInList(BookgraphError):
+    code = ErrorCode.PERSISTED_QUERY_NOT_IN_LIST
+
+
+class PersistedQueryHashMismatch(BookgraphError):
+    code = ErrorCode.PERSISTED_QUERY_HASH_MISMATCH

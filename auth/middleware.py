@@ -6,7 +6,7 @@ from starlette.authentication import AuthCredentials, AuthenticationBackend, Aut
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 
-from auth.tokens import verify_token
+from auth.tokens import TokenVerifier
 from auth.viewer import ANONYMOUS, Viewer
 from config import Settings
 from errors import ErrorCode, Unauthenticated
@@ -15,6 +15,7 @@ from errors import ErrorCode, Unauthenticated
 class BearerTokenBackend(AuthenticationBackend):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.verifier = TokenVerifier(settings)
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, Viewer]:
         header = conn.headers.get("authorization")
@@ -24,10 +25,14 @@ class BearerTokenBackend(AuthenticationBackend):
         if scheme.lower() != "bearer" or not token:
             raise AuthenticationError("Use an `Authorization: Bearer <token>` header.")
         try:
-            viewer = verify_token(self.settings, token.strip())
+            viewer = await self.verifier.verify(token.strip())
         except Unauthenticated as exc:
             raise AuthenticationError(exc.message) from exc
         return AuthCredentials(["authenticated", viewer.role.value]), viewer
+
+    async def aclose(self) -> None:
+        """Releases the verifier's JWKS client (call it when the application shuts down)."""
+        await self.verifier.aclose()
 
 
 def unauthenticated_response(_conn: HTTPConnection, exc: AuthenticationError) -> Response:

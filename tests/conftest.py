@@ -155,7 +155,10 @@ class GraphQLClient:
         response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
-        assert response.status_code == 200, response.text
+        # 400: refused before execution (unparsable, invalid, not allowed), with the errors in the body.
+        assert response.status_code == 200 or (response.status_code == 400 and "errors" in response.json()), (
+            response.text
+        )
         body: dict[str, Any] = response.json()
         return body
 

@@ -1,0 +1,108 @@
+"""Limits checked before an operation executes: tokens, depth, aliases, directives and cost.
+
+    document = parse_limited(source, limits.max_tokens)  # or limits.parse(source)
+    errors = check(schema._schema, document, variables, operation_name, limits)
+
+Every error carries `extensions.code == "QUERY_TOO_COMPLEX"`. The defaults let the standard
+introspection query (`graphql.get_introspection_query(descriptions=True)`) through: it is 15 fields
+deep (its TypeRef fragment nests `ofType` nine times), has 163 tokens, no aliases and no directives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, ValidationRule, get_operation_ast, validate
+
+from limits.cost import DEFAULT_FIELD_COSTS, CostWeights, actual_cost, requested_cost
+from limits.rules import (
+    QUERY_TOO_COMPLEX,
+    max_aliases_rule,
+    max_depth_rule,
+    max_directives_rule,
+    parse_limited,
+)
+
+__all__ = [
+    "DEFAULT_FIELD_COSTS",
+    "QUERY_TOO_COMPLEX",
+    "CostWeights",
+    "Limits",
+    "actual_cost",
+    "check",
+    "max_aliases_rule",
+    "max_depth_rule",
+    "max_directives_rule",
+    "parse_limited",
+    "requested_cost",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_depth: int = 15
+    max_aliases: int = 30
+    max_directives: int = 5  # on one field, fragment spread, inline fragment or definition
+    max_tokens: int = 2000  # for parse_limited (comments have their own limit of as many)
+    max_cost: int = 1000
+    weights: CostWeights = field(default_factory=CostWeights)
+
+    def rules(self) -> list[type[ValidationRule]]:
+        return [
+            max_depth_rule(self.max_depth),
+            max_aliases_rule(self.max_aliases),
+            max_directives_rule(self.max_directives),
+        ]
+
+    def parse(self, source: str) -> DocumentNode:
+        return parse_limited(source, self.max_tokens)
+
+
+def check(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    limits: Limits,
+) -> list[GraphQLError]:
+    """The errors of the operation against the limits, empty when it may run.
+
+    The cost is only computed for a document within the other limits (so its walk stays shallow).
+    When graphql-core aborts the validation (fragments nested beyond its limit, more than 100
+    errors), its error is returned with the code QUERY_TOO_COMPLEX as well.
+    A document without the named operation gets no cost error: execution refuses it.
+    """
+    errors = validate(schema, document, rules=limits.rules())
+    if errors:
+        return [_coded(error) for error in errors]
+    cost = requested_cost(schema, document, variables, operation_name, limits.weights)
+    if cost > limits.max_cost:
+        operation = get_operation_ast(document, operation_name)
+        errors.append(
+            GraphQLError(
+                f"The query would cost {cost}, more than the maximum of {limits.max_cost}:"
+                " ask for fewer items (`first`) or fewer nested lists.",
+                operation,
+                extensions={
+                    "code": QUERY_TOO_COMPLEX,
+                    "requestedQueryCost": cost,
+                    "maximumCost": limits.max_cost,
+                },
+            )
+        )
+    return errors
+
+
+def _coded(error: GraphQLError) -> GraphQLError:
+    """graphql-core's own abort (fragments nested beyond its limit, too many errors) as too complex."""
+    if error.extensions and "code" in error.extensions:
+        return error
+    return GraphQLError(
+        error.message,
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        extensions={**(error.extensions or {}), "code": QUERY_TOO_COMPLEX},
+    )
