@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -31,7 +32,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from auth.middleware import BearerTokenBackend, unauthenticated_response
-from auth.tokens import verify_token
+from auth.tokens import TokenVerifier
 from checkout import checkout_for
 from config import Settings, get_settings
 from context import Context, build_context
@@ -43,6 +44,7 @@ from datasources.stores import Stores
 from embedded import with_embedded_stores
 from embeddings import Model
 from errors import BookgraphError, Forbidden, SourceUnavailable, Unauthenticated
+from gateway.body_limit import BodySizeLimitMiddleware
 from gateway.csrf import MESSAGE as CSRF_MESSAGE
 from gateway.csrf import might_be_forged
 from gateway.introspection import uses_introspection, without_suggestions
@@ -56,6 +58,10 @@ log = logging.getLogger("bookgraph")
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, schema: strawberry.Schema, verifier: TokenVerifier, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self.verifier = verifier  # the HTTP backend's: WebSocket tokens are checked the same way
+
     def encode_json(self, data: object) -> bytes:
         # orjson is several times faster than json.dumps on large responses.
         return orjson.dumps(data)
@@ -133,7 +139,7 @@ class GraphQLApp(GraphQL[Context, None]):
         if scheme.lower() != "bearer" or not token.strip():
             raise ConnectionRejectionError({"message": "Use `Authorization: Bearer <token>`."})
         try:
-            viewer = verify_token(context.settings, token.strip())
+            viewer = await self.verifier.verify(token.strip())
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"message": exc.message}) from exc
         context.viewer = viewer
@@ -210,6 +216,7 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
         try:
             yield
         finally:
+            await backend.aclose()
             invalidation.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await invalidation
@@ -217,8 +224,10 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
                 await app.state.stores.close()
 
     batching = StrawberryConfig(batching_config={"max_operations": settings.http_batch_max})
+    backend = BearerTokenBackend(settings)
     graphql = GraphQLApp(
         build_schema(config=batching) if settings.http_batch_max else schema,
+        backend.verifier,
         graphql_ide="graphiql" if settings.graphiql else None,
         # Only the current protocol: the legacy graphql-ws one is not offered.
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
@@ -233,9 +242,10 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
         ],
         middleware=[
             Middleware(RequestContextMiddleware, log_requests=settings.access_log),
+            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(
                 AuthenticationMiddleware,
-                backend=BearerTokenBackend(settings),
+                backend=backend,
                 on_error=unauthenticated_response,
             ),
         ],

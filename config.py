@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     # Who may introspect the schema (and see "Did you mean …" hints): unset means every role in
     # development, partners and admins elsewhere.
     introspection_for: list[Literal["anonymous", "customer", "partner", "admin"]] | None = None
+    # The largest request body accepted (a query with its variables), in bytes.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Several operations in one HTTP request (a JSON array): off unless this is above 0.
     http_batch_max: int = Field(default=0, ge=0, le=50)
 

@@ -1,0 +1,79 @@
+"""Query cost budgets: one leaky bucket per client in Redis, so every server process draws on the
+same budget. The bucket is updated by a Lua script, atomically, with Redis's own clock (the
+processes' clocks need not agree).
+
+Redis down means the budget cannot be enforced: requests are let through (fail open) rather than
+refused, because Redis is a cache here and must not become the API's point of failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+# KEYS[1]: the bucket. ARGV: capacity, restore rate (points per second), cost (negative: a refund).
+# Returns {1 if taken else 0, points available afterwards (as a string: Lua numbers are floats)}.
+_LEAKY_BUCKET = """
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'available', 'at')
+local available = tonumber(state[1]) or capacity
+local at = tonumber(state[2]) or now
+available = math.min(capacity, available + math.max(0, now - at) * rate)
+local taken = 0
+if cost <= available then
+  available = math.min(capacity, available - cost)
+  taken = 1
+end
+redis.call('HSET', KEYS[1], 'available', tostring(available), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 60)
+return {taken, tostring(available)}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    taken: bool
+    maximum_available: int
+    currently_available: float
+    restore_rate: float
+
+    def retry_after(self, cost: int) -> int:
+        """Seconds until `cost` points are available again."""
+        return max(1, math.ceil((cost - self.currently_available) / self.restore_rate))
+
+
+class CostBudgets:
+    def __init__(self, redis: Redis, prefix: str, capacity: int, restore_rate: float) -> None:
+        self.redis = redis
+        self.prefix = f"{prefix}budget:"
+        self.capacity = capacity
+        self.restore_rate = restore_rate
+        self._script = redis.register_script(_LEAKY_BUCKET)
+
+    async def take(self, client: str, cost: int) -> Throttle | None:
+        """Take `cost` points from the client's bucket if it has them; None when Redis is down."""
+        return await self._run(client, cost)
+
+    async def refund(self, client: str, points: int) -> Throttle | None:
+        """Give back what a query was charged beyond what it actually cost."""
+        return await self._run(client, -points) if points > 0 else None
+
+    async def _run(self, client: str, cost: int) -> Throttle | None:
+        try:
+            taken, available = await self._script(
+                keys=[self.prefix + client], args=[self.capacity, self.restore_rate, cost]
+            )
+        except (RedisError, OSError) as exc:
+            log.warning("cost budget unavailable; not enforced", extra={"error": repr(exc)})
+            return None
+        return Throttle(bool(taken), self.capacity, round(float(available), 1), self.restore_rate)
