@@ -36,6 +36,7 @@ from auth.tokens import TokenVerifier
 from checkout import checkout_for
 from config import Settings, get_settings
 from context import Context, build_context
+from datasources.budgets import CostBudgets
 from datasources.documents import DocumentStore
 from datasources.events import EventBus
 from datasources.orders import OrdersSource
@@ -43,12 +44,14 @@ from datasources.recommendation_cache import RecommendationCache
 from datasources.stores import Stores
 from embedded import with_embedded_stores
 from embeddings import Model
-from errors import BookgraphError, Forbidden, SourceUnavailable, Unauthenticated
+from errors import BookgraphError, Forbidden, SourceUnavailable, Throttled, Unauthenticated
 from gateway.body_limit import BodySizeLimitMiddleware
+from gateway.cost import QueryCost, budget_key
 from gateway.csrf import MESSAGE as CSRF_MESSAGE
 from gateway.csrf import might_be_forged
 from gateway.introspection import uses_introspection, without_suggestions
 from gateway.persisted import MANIFEST_PATH, Manifest, PersistedQueries
+from limits import CostWeights, Limits
 from observability import REQUEST_ID, RequestContextMiddleware, configure_logging
 from recommender import recommender_for
 from schema.errors import present_all
@@ -101,6 +104,27 @@ class GraphQLApp(GraphQL[Context, None]):
         ):
             return self._refused(sub_response, Forbidden("Introspection is not available to this client."))
         request_data = dataclasses.replace(request_data, query=resolved.query)
+        if resolved.query is None:  # Strawberry answers "no query" itself
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        cost: QueryCost = request.app.state.cost
+        variables, operation = request_data.variables, request_data.operation_name
+        priced = cost.price(resolved.query, variables, operation)
+        if priced.errors:
+            sub_response.status_code = 400
+            return ExecutionResult(data=None, errors=list(priced.errors))
+        client = budget_key(context.viewer, request.client.host if request.client else None)
+        charged = await cost.charge(client, priced.requested)
+        if charged is not None and not charged.taken:
+            sub_response.status_code = 429
+            sub_response.headers["Retry-After"] = str(charged.retry_after(priced.requested))
+            throttled = Throttled("The cost budget is used up; retry after the Retry-After header's seconds.")
+            return ExecutionResult(
+                data=None,
+                errors=[GraphQLError(throttled.message, original_error=throttled)],
+                extensions={"cost": cost.report(priced.requested, None, charged)},
+            )
         result = await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
@@ -108,6 +132,12 @@ class GraphQLApp(GraphQL[Context, None]):
             # Refused before execution (unparsable, invalid): the request is at fault, say so in
             # the status too, as the GraphQL-over-HTTP spec asks.
             sub_response.status_code = 400
+        actual = cost.actual(priced, variables, operation, result.data)
+        settled = await cost.refund(client, priced.requested - actual, charged)
+        result.extensions = {
+            **(result.extensions or {}),
+            "cost": cost.report(priced.requested, actual, settled),
+        }
         return result
 
     @staticmethod
@@ -196,6 +226,23 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             await app.state.model.get()
         app.state.checkout = checkout_for(settings, app.state.stores)
         app.state.recommender = recommender_for(settings, app.state.stores)
+        app.state.cost = QueryCost(
+            executable._schema,
+            Limits(
+                max_depth=settings.max_query_depth,
+                max_aliases=settings.max_query_aliases,
+                max_directives=settings.max_query_directives,
+                max_tokens=settings.max_query_tokens,
+                max_cost=settings.max_query_cost,
+                weights=CostWeights(default_list_size=settings.cost_list_size),
+            ),
+            CostBudgets(
+                app.state.stores.redis,
+                settings.redis_key_prefix,
+                settings.cost_bucket_size,
+                settings.cost_restore_rate,
+            ),
+        )
         app.state.persisted = PersistedQueries(
             DocumentStore(app.state.stores.redis, settings.redis_key_prefix, settings.apq_ttl_seconds),
             Manifest.load(MANIFEST_PATH),
@@ -224,9 +271,10 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
                 await app.state.stores.close()
 
     batching = StrawberryConfig(batching_config={"max_operations": settings.http_batch_max})
+    executable = build_schema(config=batching) if settings.http_batch_max else schema
     backend = BearerTokenBackend(settings)
     graphql = GraphQLApp(
-        build_schema(config=batching) if settings.http_batch_max else schema,
+        executable,
         backend.verifier,
         graphql_ide="graphiql" if settings.graphiql else None,
         # Only the current protocol: the legacy graphql-ws one is not offered.

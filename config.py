@@ -85,6 +85,17 @@ class Settings(BaseSettings):
     introspection_for: list[Literal["anonymous", "customer", "partner", "admin"]] | None = None
     # The largest request body accepted (a query with its variables), in bytes.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Limits checked before execution, and each client's cost budget (a leaky bucket in Redis:
+    # `cost_bucket_size` points, refilled at `cost_restore_rate` points a second).
+    max_query_depth: int = Field(default=15, ge=2)
+    max_query_aliases: int = Field(default=30, ge=0)
+    max_query_directives: int = Field(default=5, ge=0)
+    max_query_tokens: int = Field(default=2000, ge=100)
+    max_query_cost: int = Field(default=5000, ge=1)
+    # What a list without a `first` argument (an order's lines, a book's authors) is priced at.
+    cost_list_size: int = Field(default=5, ge=1)
+    cost_bucket_size: int = Field(default=10_000, ge=1)
+    cost_restore_rate: float = Field(default=500.0, gt=0)
     # Several operations in one HTTP request (a JSON array): off unless this is above 0.
     http_batch_max: int = Field(default=0, ge=0, le=50)
 

@@ -73,3 +73,11 @@ class PersistedQueryNotInList(BookgraphError):
 
 class PersistedQueryHashMismatch(BookgraphError):
     code = ErrorCode.PERSISTED_QUERY_HASH_MISMATCH
+
+
+class QueryTooComplex(BookgraphError):
+    code = ErrorCode.QUERY_TOO_COMPLEX
+
+
+class Throttled(BookgraphError):
+    code = ErrorCode.THROTTLED

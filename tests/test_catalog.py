@@ -118,7 +118,7 @@ async def test_book_by_id_isbn_and_node(gql: Any) -> None:
     check = (11 - sum((10 - i) * int(d) for i, d in enumerate(body)) % 11) % 11
     isbn10 = f"{body[0]}-{body[1:5]}-{body[5:9]}-{'X' if check == 10 else check}"
     by_isbn10 = await gql("query ($isbn: String!) { book(isbn: $isbn) { id } }", {"isbn": isbn10})
-    assert by_isbn10 == {"data": {"book": {"id": book["id"]}}}
+    assert by_isbn10["data"] == {"book": {"id": book["id"]}} and "errors" not in by_isbn10
     assert by_node["data"]["node"] == {"__typename": "Book", **book}
     assert book["price"]["currency"] == "USD"
     assert len(book["isbn"]) == 13

@@ -1,0 +1,84 @@
+"""The query cost, before execution and after: refuse what is too complex, charge the client's
+budget for what it asks, refund what it did not get, and tell it (`extensions.cost`, as Shopify
+does) so a partner can pace itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from graphql import DocumentNode, GraphQLError, GraphQLSchema
+
+from auth.viewer import Viewer
+from datasources.budgets import CostBudgets, Throttle
+from limits import Limits, actual_cost, check, requested_cost
+from limits.rules import QUERY_TOO_COMPLEX
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    document: DocumentNode | None  # None: not parsable; the executor reports why
+    requested: int = 0
+    errors: tuple[GraphQLError, ...] = ()
+
+
+class QueryCost:
+    def __init__(self, schema: GraphQLSchema, limits: Limits, budgets: CostBudgets) -> None:
+        self.schema = schema
+        self.limits = limits
+        self.budgets = budgets
+        # Sized like the executor's document caches: a repeated query is parsed once.
+        self._parse = lru_cache(maxsize=1024)(self._parse_uncached)
+
+    def _parse_uncached(self, text: str) -> DocumentNode | GraphQLError:
+        try:
+            return self.limits.parse(text)
+        except GraphQLError as error:
+            return error
+
+    def price(self, text: str, variables: dict[str, Any] | None, operation_name: str | None) -> Priced:
+        parsed = self._parse(text)
+        if isinstance(parsed, GraphQLError):
+            too_big = (parsed.extensions or {}).get("code") == QUERY_TOO_COMPLEX
+            return Priced(None, errors=(parsed,) if too_big else ())
+        errors = check(self.schema, parsed, variables, operation_name, self.limits)
+        if errors:
+            return Priced(parsed, errors=tuple(errors))
+        return Priced(
+            parsed, requested_cost(self.schema, parsed, variables, operation_name, self.limits.weights)
+        )
+
+    def actual(
+        self, priced: Priced, variables: dict[str, Any] | None, operation_name: str | None, data: Any
+    ) -> int:
+        if priced.document is None:
+            return 0
+        return actual_cost(self.schema, priced.document, variables, operation_name, data, self.limits.weights)
+
+    async def charge(self, client: str, points: int) -> Throttle | None:
+        return await self.budgets.take(client, points)
+
+    async def refund(self, client: str, points: int, charged: Throttle | None) -> Throttle | None:
+        return (await self.budgets.refund(client, points)) or charged
+
+    @staticmethod
+    def report(requested: int, actual: int | None, throttle: Throttle | None) -> dict[str, Any]:
+        return {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": None
+            if throttle is None
+            else {
+                "maximumAvailable": throttle.maximum_available,
+                "currentlyAvailable": throttle.currently_available,
+                "restoreRate": throttle.restore_rate,
+            },
+        }
+
+
+def budget_key(viewer: Viewer, client_host: str | None) -> str:
+    """Signed-in clients by who they are; anonymous ones by address."""
+    if viewer.is_authenticated and viewer.subject:
+        return f"{viewer.role.value}:{viewer.subject}"
+    return f"ip:{client_host or 'unknown'}"
