@@ -41,7 +41,7 @@ def as_customer(settings: Settings, subject: str) -> dict[str, str]:
 async def test_every_response_reports_its_cost(client: httpx.AsyncClient, settings: Settings) -> None:
     body = (await client.post("/graphql", json={"query": CATALOG})).json()
     cost = body["extensions"]["cost"]
-    # books 1 + edges 1 + 10 × (edge 1 + node 1), title free.
+    # books 1 + 10 x (edge 1 + node 1); scalar fields are free.
     assert cost["requestedQueryCost"] == 1 + 10 * 2
     assert 0 < cost["actualQueryCost"] <= cost["requestedQueryCost"]
     status = cost["throttleStatus"]
