@@ -134,3 +134,21 @@ async def test_a_bad_token_is_refused_with_401(client: httpx.AsyncClient, settin
 def test_a_relative_data_dir_becomes_absolute() -> None:
     # The embedded PostgreSQL's socket path comes from it; a relative one reads as a host name.
     assert Settings(data_dir="var/somewhere").data_dir.is_absolute()  # type: ignore[arg-type]
+
+
+async def test_aliases_and_fragments_do_not_get_around_the_row_rule(gql: Any) -> None:
+    order = await first_order_of(gql, "demo-customer-1")
+    body = await gql(
+        """query ($id: ID!) {
+          mine: viewer { id }
+          a: order(id: $id) { number }
+          b: node(id: $id) { ...O }
+          c: nodes(ids: [$id]) { ...O }
+        }
+        fragment O on Order { number total { amount } }""",
+        {"id": order["id"]},
+        as_="demo-customer-2",
+    )
+    assert body["data"]["a"] is None and body["data"]["b"] is None and body["data"]["c"] == [None]
+    assert error_codes(body) == ["FORBIDDEN"] * 3
+    assert order["number"] not in str(body)
