@@ -234,7 +234,11 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
                 max_directives=settings.max_query_directives,
                 max_tokens=settings.max_query_tokens,
                 max_cost=settings.max_query_cost,
-                weights=CostWeights(default_list_size=settings.cost_list_size),
+                weights=CostWeights(
+                    default_list_size=settings.cost_list_size,
+                    # A federation router's batch of references is priced by its length.
+                    id_list_arguments=("ids", "representations"),
+                ),
             ),
             CostBudgets(
                 app.state.stores.redis,
