@@ -153,3 +153,26 @@ async def test_the_budget_drains_throttles_and_refills(
 async def test_anonymous_clients_share_a_budget_by_address(small_budget: httpx.AsyncClient) -> None:
     statuses = [(await small_budget.post("/graphql", json={"query": CATALOG})).status_code for _ in range(20)]
     assert 429 in statuses
+
+
+async def test_a_budget_drained_on_one_process_throttles_on_another(shop: Any, tmp_path_factory: Any) -> None:
+    from conftest import ServerProcess
+
+    limits = {"COST_BUCKET_SIZE": "100", "COST_RESTORE_RATE": "1", "MAX_QUERY_COST": "80"}
+    first, second = (
+        ServerProcess(shop.settings, tmp_path_factory.mktemp("budget"), **limits) for _ in range(2)
+    )
+    try:
+        await asyncio.gather(first.ready(), second.ready())
+        headers = as_customer(shop.settings, "two-process-partner")
+        async with httpx.AsyncClient(base_url=first.url) as a, httpx.AsyncClient(base_url=second.url) as b:
+            statuses = [
+                (await a.post("/graphql", json={"query": CATALOG}, headers=headers)).status_code
+                for _ in range(6)
+            ]
+            assert statuses[:4] == [200] * 4 and statuses[-1] == 429  # 100 points, 21 a query
+            other = await b.post("/graphql", json={"query": CATALOG}, headers=headers)
+        assert other.status_code == 429 and error_codes(other.json()) == ["THROTTLED"]
+    finally:
+        first.stop()
+        second.stop()
