@@ -245,9 +245,15 @@ class Recommender:
             await self.cache.store_customer_list(customer_id, strategy.value, stored)
             # As a cached read returns it (scores rounded), so a hit and a miss answer alike.
             listed = [Recommendation.from_json(item) for item in stored]
-        # Stock moves faster than the cache expires: checked on every read (one statement).
-        available = await in_stock([r.book_id for r in listed])
-        return [r for r in listed if r.book_id in available][:first]
+        # Stock moves faster than the cache expires: checked on every read, for twice as many as
+        # asked (a few are out of stock), and for the rest only if that was not enough.
+        head, tail = listed[: first * 2], listed[first * 2 :]
+        available = await in_stock([r.book_id for r in head])
+        picked = [r for r in head if r.book_id in available]
+        if len(picked) < first and tail:
+            available = await in_stock([r.book_id for r in tail])
+            picked += [r for r in tail if r.book_id in available]
+        return picked[:first]
 
     async def _compute_for_customer(self, customer_id: int, strategy: Strategy) -> list[Recommendation]:
         bought = [p.book_id for p in await self.history.of_customer(customer_id)]

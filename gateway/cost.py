@@ -12,7 +12,7 @@ from graphql import DocumentNode, GraphQLError, GraphQLSchema
 
 from auth.viewer import Viewer
 from datasources.budgets import CostBudgets, Throttle
-from limits import Limits, actual_cost, check, requested_cost
+from limits import Limits, actual_cost, check_cost, check_shape, requested_cost
 from limits.rules import QUERY_TOO_COMPLEX
 
 
@@ -28,26 +28,30 @@ class QueryCost:
         self.schema = schema
         self.limits = limits
         self.budgets = budgets
-        # Sized like the executor's document caches: a repeated query is parsed once.
-        self._parse = lru_cache(maxsize=1024)(self._parse_uncached)
+        # Sized like the executor's document caches: a repeated query is parsed and checked for
+        # depth, aliases and directives once; only its cost depends on the variables.
+        self._parse = lru_cache(maxsize=1024)(self._parse_and_check)
 
-    def _parse_uncached(self, text: str) -> DocumentNode | GraphQLError:
+    def _parse_and_check(self, text: str) -> tuple[DocumentNode, tuple[GraphQLError, ...]] | GraphQLError:
         try:
-            return self.limits.parse(text)
+            document = self.limits.parse(text)
         except GraphQLError as error:
             return error
+        return document, tuple(check_shape(self.schema, document, self.limits))
 
     def price(self, text: str, variables: dict[str, Any] | None, operation_name: str | None) -> Priced:
         parsed = self._parse(text)
         if isinstance(parsed, GraphQLError):
             too_big = (parsed.extensions or {}).get("code") == QUERY_TOO_COMPLEX
             return Priced(None, errors=(parsed,) if too_big else ())
-        errors = check(self.schema, parsed, variables, operation_name, self.limits)
-        if errors:
-            return Priced(parsed, errors=tuple(errors))
-        return Priced(
-            parsed, requested_cost(self.schema, parsed, variables, operation_name, self.limits.weights)
-        )
+        document, shape_errors = parsed
+        if shape_errors:
+            return Priced(document, errors=shape_errors)
+        requested = requested_cost(self.schema, document, variables, operation_name, self.limits.weights)
+        if requested > self.limits.max_cost:
+            too_costly = check_cost(self.schema, document, variables, operation_name, self.limits)
+            return Priced(document, errors=tuple(too_costly))
+        return Priced(document, requested)
 
     def actual(
         self, priced: Priced, variables: dict[str, Any] | None, operation_name: str | None, data: Any
@@ -60,6 +64,9 @@ class QueryCost:
         return await self.budgets.take(client, points)
 
     async def refund(self, client: str, points: int, charged: Throttle | None) -> Throttle | None:
+        # Nothing to give back (the usual case for a page that was full): no second round trip.
+        if points <= 0 or charged is None:
+            return charged
         return (await self.budgets.refund(client, points)) or charged
 
     @staticmethod

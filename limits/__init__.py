@@ -31,6 +31,8 @@ __all__ = [
     "Limits",
     "actual_cost",
     "check",
+    "check_cost",
+    "check_shape",
     "max_aliases_rule",
     "max_depth_rule",
     "max_directives_rule",
@@ -73,25 +75,39 @@ def check(
     errors), its error is returned with the code QUERY_TOO_COMPLEX as well.
     A document without the named operation gets no cost error: execution refuses it.
     """
-    errors = validate(schema, document, rules=limits.rules())
-    if errors:
-        return [_coded(error) for error in errors]
+    return check_shape(schema, document, limits) or check_cost(
+        schema, document, variables, operation_name, limits
+    )
+
+
+def check_shape(schema: GraphQLSchema, document: DocumentNode, limits: Limits) -> list[GraphQLError]:
+    """Depth, aliases and directives: they depend on the document only, so callers may cache this."""
+    return [_coded(error) for error in validate(schema, document, rules=limits.rules())]
+
+
+def check_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    limits: Limits,
+) -> list[GraphQLError]:
     cost = requested_cost(schema, document, variables, operation_name, limits.weights)
-    if cost > limits.max_cost:
-        operation = get_operation_ast(document, operation_name)
-        errors.append(
-            GraphQLError(
-                f"The query would cost {cost}, more than the maximum of {limits.max_cost}:"
-                " ask for fewer items (`first`) or fewer nested lists.",
-                operation,
-                extensions={
-                    "code": QUERY_TOO_COMPLEX,
-                    "requestedQueryCost": cost,
-                    "maximumCost": limits.max_cost,
-                },
-            )
+    if cost <= limits.max_cost:
+        return []
+    operation = get_operation_ast(document, operation_name)
+    return [
+        GraphQLError(
+            f"The query would cost {cost}, more than the maximum of {limits.max_cost}:"
+            " ask for fewer items (`first`) or fewer nested lists.",
+            operation,
+            extensions={
+                "code": QUERY_TOO_COMPLEX,
+                "requestedQueryCost": cost,
+                "maximumCost": limits.max_cost,
+            },
         )
-    return errors
+    ]
 
 
 def _coded(error: GraphQLError) -> GraphQLError:
