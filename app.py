@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import gc
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -52,7 +53,14 @@ from gateway.csrf import might_be_forged
 from gateway.introspection import uses_introspection, without_suggestions
 from gateway.persisted import MANIFEST_PATH, Manifest, PersistedQueries
 from limits import CostWeights, Limits
-from observability import REQUEST_ID, RequestContextMiddleware, configure_logging
+from observability import (
+    GRAPHQL_OPERATION_SECONDS,
+    GRAPHQL_OPERATIONS,
+    REQUEST_FACTS,
+    REQUEST_ID,
+    RequestContextMiddleware,
+    configure_logging,
+)
 from recommender import recommender_for
 from schema.errors import present_all
 from schema.root import build_schema, schema
@@ -91,6 +99,36 @@ class GraphQLApp(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        started = time.perf_counter()
+        result = await self._execute(request, request_adapter, sub_response, context, request_data)
+        persisted: PersistedQueries = request.app.state.persisted
+        name = request_data.operation_name
+        # Only names the server knows become labels: clients' own names cannot explode the series.
+        label = name if name in persisted.manifest.names else "other"
+        status = sub_response.status_code
+        outcome = (
+            "throttled" if status == 429
+            else "refused" if status == 400
+            else "ok" if not result.errors
+            else "partial" if result.data
+            else "error"
+        )  # fmt: skip
+        GRAPHQL_OPERATIONS.labels(label, outcome).inc()
+        GRAPHQL_OPERATION_SECONDS.labels(label).observe(time.perf_counter() - started)
+        facts = REQUEST_FACTS.get()
+        if facts is not None:
+            facts.update(operation=name, viewer=context.viewer.identity or "anonymous", outcome=outcome)
+        return result
+
+    async def _execute(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        root_value = None
         if might_be_forged(request.method, request.headers):
             raise HTTPException(400, CSRF_MESSAGE)
         persisted: PersistedQueries = request.app.state.persisted

@@ -92,6 +92,21 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
 access_log = logging.getLogger("bookgraph.access")
 
 
+GRAPHQL_OPERATIONS = Counter(
+    "bookgraph_graphql_operations_total",
+    "GraphQL operations by name (the trusted operations' names; others share one label) and outcome.",
+    ["operation", "outcome"],
+)
+GRAPHQL_OPERATION_SECONDS = Histogram(
+    "bookgraph_graphql_operation_seconds",
+    "Time to execute a GraphQL operation, by name.",
+    ["operation"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+# What the GraphQL view learned about the request (operation, viewer, outcome), for the access line.
+REQUEST_FACTS: ContextVar[dict[str, object] | None] = ContextVar("request_facts", default=None)
+
+
 class RequestContextMiddleware:
     """Gives every HTTP request an id (echoed as X-Request-ID), records its latency and logs it.
 
@@ -109,6 +124,8 @@ class RequestContextMiddleware:
         supplied = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = supplied if _SAFE_REQUEST_ID.match(supplied) else uuid.uuid4().hex
         token = REQUEST_ID.set(request_id)
+        facts: dict[str, object] = {}
+        facts_token = REQUEST_FACTS.set(facts)
         # Unknown paths share one label so a scanner cannot explode the metric's cardinality.
         path = scope["path"] if scope["path"] in KNOWN_PATHS else "other"
         started = time.perf_counter()
@@ -141,6 +158,8 @@ class RequestContextMiddleware:
                             "request_id": request_id,
                             "status": status,
                             "duration_ms": round(elapsed * 1000, 2),
+                            **facts,
                         },
                     )
+            REQUEST_FACTS.reset(facts_token)
             REQUEST_ID.reset(token)

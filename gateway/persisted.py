@@ -57,6 +57,10 @@ class Manifest:
 
     operations: dict[str, Operation]
 
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(op.name for op in self.operations.values())
+
     @classmethod
     def build(cls, directory: Path) -> Manifest:
         operations = {}

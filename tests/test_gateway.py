@@ -14,6 +14,7 @@ from auth.viewer import Role
 from config import Settings
 from datasources.stores import Stores
 from gateway.introspection import uses_introspection, without_suggestions
+from gateway.persisted import OPERATIONS_DIR as OPERATIONS
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +155,24 @@ async def test_batching_is_off_by_default_and_capped_when_on(
         answered.status_code == 200 and [len(r["data"]["genres"]) > 0 for r in answered.json()] == [True] * 2
     )
     assert (await strict.post("/graphql", json=batch * 2)).status_code == 400  # 4 > 3
+
+
+async def test_operations_are_counted_by_known_name_and_outcome(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    from prometheus_client import REGISTRY
+
+    def count(operation: str, outcome: str) -> float:
+        labels = {"operation": operation, "outcome": outcome}
+        return REGISTRY.get_sample_value("bookgraph_graphql_operations_total", labels) or 0.0
+
+    manifest_home = (OPERATIONS / "Home.graphql").read_text().strip() + "\n"
+    before = count("Home", "ok"), count("other", "refused")
+    customer = bearer(settings, "demo-customer-1", Role.CUSTOMER)
+    ok = await client.post(
+        "/graphql", json={"query": manifest_home, "operationName": "Home"}, headers=customer
+    )
+    assert "errors" not in ok.json()
+    # A name the server does not know is not a label of its own.
+    await client.post("/graphql", json={"query": "query Whatever { nope }", "operationName": "Whatever"})
+    assert (count("Home", "ok"), count("other", "refused")) == (before[0] + 1, before[1] + 1)
