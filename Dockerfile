@@ -20,4 +20,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
 
 # Apply migrations with `docker run … bookgraph migrate` before rolling out a new version.
-CMD ["uvicorn", "app:app_from_environment", "--factory", "--host", "0.0.0.0", "--port", "8000", "--no-access-log", "--proxy-headers"]
+# SIGTERM: stop accepting, finish requests in flight (up to 20 s), then exit.
+CMD ["uvicorn", "app:app_from_environment", "--factory", "--host", "0.0.0.0", "--port", "8000", "--no-access-log", "--proxy-headers", "--timeout-graceful-shutdown", "20"]

@@ -209,6 +209,7 @@ def serve(
             # formats uvicorn's own lines too.
             access_log=False,
             log_config=None,
+            timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
         )
     finally:
         if background is not None:

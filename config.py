@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     # Several operations in one HTTP request (a JSON array): off unless this is above 0.
     http_batch_max: int = Field(default=0, ge=0, le=50)
 
+    # On SIGTERM: stop accepting, let requests in flight finish for at most this long, then close
+    # what is left (subscriptions get a WebSocket close and reconnect elsewhere).
+    shutdown_timeout_seconds: float = Field(default=20.0, gt=0)
+
     # Load the embedding model before reporting ready (else on the first search).
     preload_model: bool = True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 import uuid
 from collections import Counter
@@ -234,3 +235,56 @@ async def test_the_worker_command_completes_a_checkout_left_pending(shop: Shop, 
     assert status == "CONFIRMED"
     assert await shop.held(opened.order.id) == {book: 1}
     assert await shop.stock(book) == (on_hand, reserved + 1)
+
+
+async def test_a_rolling_restart_loses_no_accepted_order(shop: Shop, tmp_path_factory: Any) -> None:
+    """One process is stopped (SIGTERM) in the middle of a stream of orders; a client retries a
+    failed send on the other process with the same key, as the apps do. Every order sent is placed
+    exactly once, and every response that said CONFIRMED is an order in the database."""
+    book = shop.book_ids[45]
+    await shop.set_available(book, 500)
+    on_hand, reserved = await shop.stock(book)
+    old, new = await asyncio.gather(
+        *(ServerProcess(shop.settings, tmp_path_factory.mktemp("rolling")).ready() for _ in range(2))
+    )
+    keys = [f"rolling-{uuid.uuid4().hex}" for _ in range(60)]
+    confirmed: dict[str, str] = {}
+    try:
+        async with (
+            httpx.AsyncClient(base_url=old.url, timeout=30) as to_old,
+            httpx.AsyncClient(base_url=new.url, timeout=30) as to_new,
+        ):
+
+            async def send(n: int, key: str) -> None:
+                await asyncio.sleep(n * 0.02)
+                variables = order_input(book, 1, idempotency_key=key)
+                for client in (to_old if n % 2 else to_new, to_new):
+                    try:
+                        body = await post_graphql(client, shop.settings, PLACE, variables, f"rolling-{n % 7}")
+                    except (httpx.TransportError, AssertionError):
+                        continue  # refused or cut off by the stopping process: send it again elsewhere
+                    confirmed[key] = body["data"]["placeOrder"]["order"]["id"]
+                    return
+
+            async def restart() -> None:
+                await asyncio.sleep(0.4)
+                old.process.terminate()
+
+            await asyncio.gather(restart(), *(send(n, key) for n, key in enumerate(keys)))
+        # uvicorn finishes the requests in flight, runs the shutdown, then re-raises the signal.
+        assert await asyncio.to_thread(old.process.wait, 30) in (0, -signal.SIGTERM)
+        assert old.process.stderr is not None
+        assert "Application shutdown complete" in old.process.stderr.read().decode()
+    finally:
+        old.stop()
+        new.stop()
+    assert set(confirmed) == set(keys)
+    async with shop.stores.orders.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.text("SELECT idempotency_key, status FROM orders WHERE idempotency_key LIKE 'rolling-%'")
+            )
+        ).all()
+    assert sorted(r.idempotency_key for r in rows) == sorted(keys)  # each exactly once
+    assert {r.status for r in rows} == {"CONFIRMED"}
+    assert await shop.stock(book) == (on_hand, reserved + len(keys))
