@@ -64,6 +64,7 @@ from observability import (
 from recommender import recommender_for
 from schema.errors import present_all
 from schema.root import build_schema, schema
+from tracing import configure_tracing
 
 log = logging.getLogger("bookgraph")
 
@@ -307,8 +308,10 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
         finally:
             await backend.aclose()
             invalidation.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await invalidation
+            # Bounded: a listener cancelled while its Redis connection is still being set up can
+            # take long to unwind, and shutdown must not wait on it.
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(invalidation, timeout=2.0)
             if owned:
                 await app.state.stores.close()
 
@@ -347,4 +350,5 @@ def app_from_environment() -> Starlette:
     """uvicorn entry point (`uvicorn app:app_from_environment --factory`)."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    configure_tracing(settings.otel_exporter, settings.otel_endpoint)
     return create_app(settings)

@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     # Load the embedding model before reporting ready (else on the first search).
     preload_model: bool = True
 
+    # OpenTelemetry: "none" (default), "console", or "otlp" (OTLP over HTTP to OTEL_ENDPOINT,
+    # e.g. http://collector:4318/v1/traces; unset: the exporter's own default).
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    otel_endpoint: str | None = None
+
     log_level: str = "INFO"
     log_json: bool = True
     access_log: bool = True

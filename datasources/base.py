@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from aiodataloader import DataLoader
+from opentelemetry import trace
 from redis import exceptions as redis_errors
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -19,6 +21,8 @@ from errors import SourceUnavailable
 from observability import LOADER_BATCH_SIZE, STORE_STATEMENTS
 
 log = logging.getLogger(__name__)
+_tracer = trace.get_tracer("bookgraph.stores")
+_IN_STORE_CALL: ContextVar[str | None] = ContextVar("in_store_call", default=None)
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -88,12 +92,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 @contextmanager
 def store_errors(store: str) -> Iterator[None]:
-    """Turn a connection failure into SourceUnavailable so only this store's fields are lost."""
+    """Turn a connection failure into SourceUnavailable so only this store's fields are lost.
+
+    Every call to a store passes here, so here is its trace span (a no-op unless tracing is on);
+    a call nested in another (a loader's batch running its statement) is part of the outer span.
+    """
+    outer = _IN_STORE_CALL.get() is None
+    token = _IN_STORE_CALL.set(store) if outer else None
+    span = _tracer.start_as_current_span(f"{store} call", attributes={"bookgraph.store": store})
     try:
-        yield
+        with span if outer else nullcontext():
+            yield
     except _UNAVAILABLE as exc:
         log.warning("store unavailable", extra={"store": store, "error": repr(exc)})
         raise SourceUnavailable(store) from exc
+    finally:
+        if token is not None:
+            _IN_STORE_CALL.reset(token)
 
 
 class StoreSource:

@@ -26,6 +26,7 @@ from limits.rules import (
 
 __all__ = [
     "DEFAULT_FIELD_COSTS",
+    "MAX_REPORTED_COST",
     "QUERY_TOO_COMPLEX",
     "CostWeights",
     "Limits",
@@ -39,6 +40,9 @@ __all__ = [
     "parse_limited",
     "requested_cost",
 ]
+
+
+MAX_REPORTED_COST = 2**53 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,8 @@ def check_cost(
     if cost <= limits.max_cost:
         return []
     operation = get_operation_ast(document, operation_name)
+    # A `first` of 2**70 prices past what JSON numbers carry exactly; past that it is just "too much".
+    cost = min(cost, MAX_REPORTED_COST)
     return [
         GraphQLError(
             f"The query would cost {cost}, more than the maximum of {limits.max_cost}:"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import strawberry
 
 from catalog.importer import normalise_isbn
@@ -12,6 +14,8 @@ from schema.books import Author, Book, BookFilter, BookOrder, Genre, OrderDirect
 from schema.lookahead import below, lookahead
 from schema.money import to_cents
 from schema.relay import Connection, check_first, decode_cursor, pk_of
+
+MAX_PRICE = Decimal(1_000_000)
 
 
 async def book(info: Info, id: strawberry.ID | None = None, isbn: str | None = None) -> Book | None:
@@ -69,8 +73,11 @@ def book_query(filter: BookFilter | None, order: BookOrder) -> BookQuery:
     price, years = filter.price_range, filter.published_year_range
     if price is not None:
         for bound in (price.min, price.max):
-            if bound is not None and (bound < 0 or not bound.is_finite()):
-                raise BadUserInput("Prices in `priceRange` must be non-negative.", argument="filter")
+            # is_finite first: comparing NaN with a number raises rather than answers.
+            if bound is not None and (not bound.is_finite() or not 0 <= bound <= MAX_PRICE):
+                raise BadUserInput(
+                    f"Prices in `priceRange` must be between 0 and {MAX_PRICE}.", argument="filter"
+                )
         if price.min is not None and price.max is not None and price.min > price.max:
             raise BadUserInput("`priceRange.min` is above `priceRange.max`.", argument="filter")
     if years is not None and years.min is not None and years.max is not None and years.min > years.max:

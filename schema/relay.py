@@ -28,9 +28,13 @@ def from_global_id(global_id: str) -> tuple[str, int]:
     try:
         padded = global_id + "=" * (-len(global_id) % 4)
         type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        return type_name, int(pk)
+        key = int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadUserInput(f"{global_id!r} is not a valid ID.", argument="id") from None
+    # Keys are positive 64-bit integers in every store; anything else names nothing.
+    if not 0 < key < 2**63:
+        raise BadUserInput(f"{global_id!r} is not a valid ID.", argument="id")
+    return type_name, key
 
 
 def pk_of(global_id: str, expected: str) -> int:
@@ -56,7 +60,8 @@ def decode_cursor(cursor: str | None, tag: str) -> SortKey | None:
         cursor_tag, value, pk = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
         if isinstance(value, dict):
             value = dt.datetime.fromisoformat(value["t"])
-        if cursor_tag == tag and isinstance(pk, int):
+        scalar = value is None or isinstance(value, str | int | float | dt.datetime)
+        if cursor_tag == tag and isinstance(pk, int) and 0 <= pk < 2**63 and scalar:
             return value, pk
     except (binascii.Error, ValueError, TypeError, KeyError, orjson.JSONDecodeError):
         pass

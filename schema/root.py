@@ -8,10 +8,13 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.federation.schema import FederationAny
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
+from strawberry.types.info import Info as FederationInfo
 
 from auth.permissions import IsAdmin, IsCustomer, IsSignedIn
+from errors import BadUserInput
 from resolvers import books as catalog
 from resolvers import checkout, live
 from resolvers import node as nodes
@@ -30,6 +33,7 @@ from schema.errors import present_all
 from schema.orders import Customer, Order
 from schema.relay import Connection, Node
 from schema.search import BookRecommendation, BookSearchConnection
+from tracing import OperationTracing
 
 # Sized to the number of distinct operations clients send, so repeated queries skip
 # parsing and validation (the largest fixed cost of a small query).
@@ -103,7 +107,31 @@ class Subscription:
     )
 
 
+ENTITIES = frozenset({"Book", "Author", "Customer", "Order"})
+
+
 class BookgraphSchema(strawberry.federation.Schema):
+    def entities_resolver(
+        self, info: FederationInfo, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        # Checked before any is resolved: Strawberry's resolver fails half-way through a malformed
+        # list, leaving the references it already started unawaited.
+        for representation in representations:
+            if not (
+                isinstance(representation, dict)
+                and representation.keys() == {"__typename", "id"}
+                and representation["__typename"] in ENTITIES
+                and isinstance(representation["id"], str)
+            ):
+                raise BadUserInput(
+                    "Each representation is `{__typename, id}` with __typename one of "
+                    + ", ".join(sorted(ENTITIES))
+                    + ".",
+                    argument="representations",
+                )
+        # Copies: the resolver consumes what it is given.
+        return super().entities_resolver(info, [FederationAny(dict(r)) for r in representations])  # type: ignore[call-overload]
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -133,6 +161,8 @@ def build_schema(**kwargs: Any) -> strawberry.Schema:
             # Factories: the LRU caches behind them are module-level, shared by every request.
             lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
             lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+            # Spans per operation (no-ops unless tracing is configured), never per field.
+            OperationTracing,
         ],
         federation_version="2.5",
         **kwargs,

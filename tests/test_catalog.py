@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from conftest import error_codes
 
 BOOK_FIELDS = "id isbn title publishedYear price { amount currency } genres authors { id name } stock { onHand reserved available status }"
@@ -185,3 +186,21 @@ async def test_genre_pages_match_across_query_plans(gql: Any) -> None:
     for nodes in (first, second, both):
         keys = [(Decimal(n["price"]["amount"]), n["id"]) for n in nodes]
         assert [k[0] for k in keys] == sorted((k[0] for k in keys), reverse=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '{ book(id: "Qm9vazo5MjIzMzcyMDM2ODU0Nzc1ODA4") { title } }',  # Book:2^63, past every key type
+        '{ order(id: "T3JkZXI6OTIyMzM3MjAzNjg1NDc3NTgwOA") { number } }',
+        '{ books(filter: {priceRange: {min: "NaN"}}) { totalCount } }',
+        '{ books(filter: {priceRange: {max: "1e999999"}}) { totalCount } }',
+        '{ books(after: "WyJib29rczpUSVRMRTphc2MiLCBbMV0sIDFd") { totalCount } }',  # a list as sort value
+        '{ _entities(representations: [{id: "Qm9vazox"}]) { __typename } }',
+        '{ _entities(representations: [{__typename: "Book", id: "Qm9vazox"}, "x"]) { __typename } }',
+        '{ _entities(representations: [{__typename: "Book", id: "Qm9vazox", isbn: "1"}]) { __typename } }',
+    ],
+)
+async def test_malformed_input_found_by_fuzzing_is_a_coded_client_error(gql: Any, query: str) -> None:
+    body = await gql(query, as_="demo-customer-1")
+    assert error_codes(body) == ["BAD_USER_INPUT"], body

@@ -176,3 +176,20 @@ async def test_a_budget_drained_on_one_process_throttles_on_another(shop: Any, t
     finally:
         first.stop()
         second.stop()
+
+
+def test_an_astronomical_cost_is_reported_as_a_number_json_can_carry() -> None:
+    """Found by fuzzing: a cost past 64 bits made the error response itself fail to encode."""
+    from graphql import parse
+
+    from limits import MAX_REPORTED_COST, Limits, check_cost
+    from schema.root import schema
+
+    nested = 'author(id: "QXV0aG9yOjE") { ' + "books(first: 100) { edges { node { authors { " * 9
+    query = "{ " + nested + "name" + " } } } }" * 9 + " } }"
+    [error] = check_cost(schema._schema, parse(query), None, None, Limits(max_depth=100))
+    assert error.extensions is not None
+    assert error.extensions["requestedQueryCost"] == MAX_REPORTED_COST
+    import orjson
+
+    orjson.dumps(error.formatted)  # the response can be written
