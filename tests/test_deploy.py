@@ -76,3 +76,16 @@ def test_compose_runs_the_api_the_worker_and_every_store() -> None:
     for name in ("api", "worker", "migrate"):
         assert_runs(services[name]["command"])
     assert "/readyz" in " ".join(services["api"]["healthcheck"]["test"])
+
+
+def test_the_image_is_multi_stage_non_root_and_checks_its_health() -> None:
+    dockerfile = (DEPLOY.parent / "Dockerfile").read_text()
+    stages = [line for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    assert len(stages) == 2 and stages[0].endswith(" AS build")
+    assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in dockerfile
+    assert "USER bookgraph" in dockerfile and "useradd" in dockerfile
+    assert "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
+    # Every file the code reads at run time is in the build context.
+    ignored = (DEPLOY.parent / ".dockerignore").read_text().split()
+    for needed in ("migrations", "alembic.ini", "gql"):
+        assert needed not in ignored
