@@ -288,3 +288,21 @@ async def test_a_rolling_restart_loses_no_accepted_order(shop: Shop, tmp_path_fa
     assert sorted(r.idempotency_key for r in rows) == sorted(keys)  # each exactly once
     assert {r.status for r in rows} == {"CONFIRMED"}
     assert await shop.stock(book) == (on_hand, reserved + len(keys))
+
+
+async def test_stopping_a_process_closes_its_subscriptions(shop: Shop, tmp_path: Any) -> None:
+    server = await ServerProcess(shop.settings, tmp_path).ready()
+    try:
+        book = shop.book_ids[46]
+        socket = await _subscribe(
+            server, shop, STOCK_CHANGES, {"ids": [to_global_id("Book", book)]}, "leaving"
+        )
+        await asyncio.sleep(0.5)
+        server.process.terminate()
+        # The client is told the server is going away (a close frame), rather than left hanging.
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), timeout=15)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code in (1001, 1012)
+        assert await asyncio.to_thread(server.process.wait, 30) in (0, -signal.SIGTERM)
+    finally:
+        server.stop()
