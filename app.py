@@ -45,7 +45,14 @@ from datasources.recommendation_cache import RecommendationCache
 from datasources.stores import Stores
 from embedded import with_embedded_stores
 from embeddings import Model
-from errors import BookgraphError, Forbidden, SourceUnavailable, Throttled, Unauthenticated
+from errors import (
+    BookgraphError,
+    Forbidden,
+    PersistedQueryNotFound,
+    SourceUnavailable,
+    Throttled,
+    Unauthenticated,
+)
 from gateway.body_limit import BodySizeLimitMiddleware
 from gateway.cost import QueryCost, budget_key
 from gateway.csrf import MESSAGE as CSRF_MESSAGE
@@ -135,7 +142,12 @@ class GraphQLApp(GraphQL[Context, None]):
         persisted: PersistedQueries = request.app.state.persisted
         resolved = await persisted.resolve(request_data.query, request_data.extensions, context.viewer)
         if resolved.error is not None:
-            return self._refused(sub_response, resolved.error)
+            refused = self._refused(sub_response, resolved.error)
+            if isinstance(resolved.error, PersistedQueryNotFound):
+                # Part of the protocol, not a failure: clients (Apollo Kotlin among them) expect a
+                # 200 whose error tells them to send the text.
+                sub_response.status_code = 200
+            return refused
         if (
             resolved.query is not None
             and not context.settings.may_introspect(context.viewer.role.value)

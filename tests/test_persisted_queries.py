@@ -31,7 +31,9 @@ async def test_apq_miss_register_hit_and_get(client: httpx.AsyncClient) -> None:
     query = unique_query()
     digest = sha256(query)
 
-    miss = (await client.post("/graphql", json={"extensions": persisted(digest)})).json()
+    missed = await client.post("/graphql", json={"extensions": persisted(digest)})
+    assert missed.status_code == 200  # part of the protocol, as Apollo's clients expect
+    miss = missed.json()
     assert error_codes(miss) == ["PERSISTED_QUERY_NOT_FOUND"]
     assert miss["errors"][0]["message"] == "PersistedQueryNotFound"  # what Apollo clients look for
 
