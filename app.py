@@ -112,7 +112,7 @@ class GraphQLApp(GraphQL[Context, None]):
         persisted: PersistedQueries = request.app.state.persisted
         name = request_data.operation_name
         # Only names the server knows become labels: clients' own names cannot explode the series.
-        label = name if name in persisted.manifest.names else "other"
+        label = name if name in persisted.operation_names else "other"
         status = sub_response.status_code
         outcome = (
             "throttled" if status == 429

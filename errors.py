@@ -75,9 +75,5 @@ class PersistedQueryHashMismatch(BookgraphError):
     code = ErrorCode.PERSISTED_QUERY_HASH_MISMATCH
 
 
-class QueryTooComplex(BookgraphError):
-    code = ErrorCode.QUERY_TOO_COMPLEX
-
-
 class Throttled(BookgraphError):
     code = ErrorCode.THROTTLED

@@ -203,24 +203,6 @@ class StockLedger:
                 )
                 return list(rows.scalars())
 
-    async def held_for(self, order_ids: Sequence[int]) -> dict[int, dict[int, int]]:
-        """order id → {book id: quantity held} for those of `order_ids` that hold stock."""
-        with store_errors(STORE):
-            async with self.engine.connect() as conn:
-                rows = await conn.execute(
-                    sa.select(
-                        stock_reservations.c.order_id,
-                        stock_reservations.c.book_id,
-                        stock_reservations.c.quantity,
-                    ).where(
-                        stock_reservations.c.order_id.in_(order_ids), stock_reservations.c.status == "HELD"
-                    )
-                )
-                held: dict[int, dict[int, int]] = {}
-                for order_id, book_id, quantity in rows:
-                    held.setdefault(order_id, {})[book_id] = quantity
-                return held
-
     @staticmethod
     async def _available(conn: AsyncConnection, book_ids: list[int]) -> dict[int, int]:
         rows = await conn.execute(sa.select(*_LEVEL).where(stock_levels.c.book_id.in_(book_ids)))

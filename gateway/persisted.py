@@ -109,6 +109,8 @@ class PersistedQueries:
     ) -> None:
         self.store = store
         self.manifest = manifest
+        # Read on every request (metric labels): computed once.
+        self.operation_names = manifest.names
         self.mode = mode
         self.enforced_for = enforced_for
         # hash → text, so a hot persisted query costs no Redis round trip; the parsed and validated
