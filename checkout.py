@@ -16,11 +16,12 @@ import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import orjson
 
+from clock import SYSTEM, Clock
 from config import Settings
 from datasources.events import EventBus, OrderStatusChanged, StockChanged
 from datasources.inventory import BookRow, StockRow
@@ -171,12 +172,14 @@ class Checkout:
         *,
         faults: Faults = NONE,
         max_quantity: int = 50,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.orders = orders
         self.stock = stock
         self.events = events
         self.faults = faults
         self.max_quantity = max_quantity
+        self.clock = clock
 
     async def place(
         self,
@@ -194,7 +197,9 @@ class Checkout:
         priced = [NewLine(book.id, quantity, book.price_cents) for book, quantity in chosen]
         currency = chosen[0][0].currency
         digest = request_hash(wanted)
-        opened = await self.orders.open(customer_id, idempotency_key, digest, priced, currency)
+        opened = await self.orders.open(
+            customer_id, idempotency_key, digest, priced, currency, placed_at=self.clock.now()
+        )
         if not opened.created and opened.request_hash != digest:
             return Result(
                 problems=[
@@ -299,7 +304,7 @@ class Checkout:
         """Finish what interrupted checkouts left: PENDING orders older than `older_than` are
         completed or rejected, and stock still held for a decided order follows its decision."""
         report = RecoveryReport()
-        for order in await self.orders.pending_before(datetime.now(UTC) - older_than):
+        for order in await self.orders.pending_before(self.clock.now() - older_than):
             try:
                 result = await self.complete(order)
             except Exception:
@@ -396,4 +401,5 @@ def checkout_for(settings: Settings, stores: Stores) -> Checkout:
         EventBus(stores.redis, settings.redis_key_prefix),
         faults=Faults(settings.fault_points),
         max_quantity=settings.max_line_quantity,
+        clock=settings.clock,
     )

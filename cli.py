@@ -66,8 +66,12 @@ def seed(
     """Load the deterministic demo data. Re-running it updates rows instead of duplicating them."""
     from seeding import seed_demo
 
+    settings = _settings()
     with bars(console) as track:
-        _run(_settings(), lambda stores: seed_demo(stores, books, customers, orders, seed, track))
+        _run(
+            settings,
+            lambda stores: seed_demo(stores, books, customers, orders, seed, track, now=settings.clock.now()),
+        )
     console.print(f"[green]seeded[/green] {books} books, {customers} customers, {orders} orders")
 
 
@@ -178,7 +182,15 @@ def serve(
         with bars(console) as track:
             if await book_count(stores.inventory) == 0:
                 console.print("the stores are empty: loading the demo data (once)")
-                await seed_demo(stores, DEFAULT_BOOKS, DEFAULT_CUSTOMERS, DEFAULT_ORDERS, 42, track)
+                await seed_demo(
+                    stores,
+                    DEFAULT_BOOKS,
+                    DEFAULT_CUSTOMERS,
+                    DEFAULT_ORDERS,
+                    42,
+                    track,
+                    now=settings.clock.now(),
+                )
             # Incremental: the first start embeds the catalog, later ones check it in seconds.
             await index_catalog(stores, track)
             # Recommendations ready before the first request (the worker keeps them fresh).

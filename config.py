@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -10,6 +11,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from clock import Clock
 
 ROOT = Path(__file__).resolve().parent
 
@@ -56,6 +59,9 @@ class Settings(BaseSettings):
     # Tests arm these to fail or kill -9 a process at a named checkout step, e.g.
     # FAULT_POINTS='{"after_reserve": "kill"}'. Refused in production.
     fault_points: dict[str, Literal["kill", "error"]] = {}
+    # Tests move the server's clock with this (CLOCK_OFFSET_SECONDS=157788000: five years ahead) to
+    # run every time-dependent path on another day. Refused in production.
+    clock_offset_seconds: float = 0.0
 
     # Connection budgets: a slow store must fail fast so it costs only its own fields.
     store_connect_timeout_seconds: float = 3.0
@@ -168,12 +174,18 @@ class Settings(BaseSettings):
                 raise ValueError("JWT_JWKS_URL must use https in production")
         if self.environment == "production" and self.fault_points:
             raise ValueError("FAULT_POINTS is for tests; it cannot be set in production")
+        if self.environment == "production" and self.clock_offset_seconds:
+            raise ValueError("CLOCK_OFFSET_SECONDS is for tests; it cannot be set in production")
         return self
 
     def may_introspect(self, role: str) -> bool:
         if self.introspection_for is None:
             return self.environment == "development" or role in ("partner", "admin")
         return role in self.introspection_for
+
+    @property
+    def clock(self) -> Clock:
+        return Clock(timedelta(seconds=self.clock_offset_seconds))
 
     @property
     def inventory_path(self) -> Path:

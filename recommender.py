@@ -7,7 +7,10 @@
   Customers, not single orders: what someone buys next is rarely in the same basket (measured with
   `bookgraph recs evaluate`: per-order baskets scored below TRENDING on the demo data).
 - CONTENT: the nearest books, by embedding, to what the customer bought (recent purchases weigh more).
-- TRENDING: sales of the last weeks with exponential time decay (a half-life in days).
+- TRENDING: sales of the last weeks with exponential time decay (a half-life in days). A store whose
+  sales are all older than that (a demo loaded long ago, a quiet shop) is not left with nothing: the
+  window moves back to end at its latest sale, and lists it leaves short are filled with all-time
+  best sellers; each book carries the period it was popular in, so its reason says which.
 - HYBRID: a weighted blend of the three, each normalised to [0, 1]; never what the customer bought
   or what is out of stock; TRENDING for a customer with no history (cold start).
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import sparse
 
+from clock import SYSTEM, Clock
 from config import Settings
 from datasources.inventory import InventorySource
 from datasources.purchases import PurchaseHistory, Sale
@@ -45,6 +49,9 @@ RECENT = 10  # purchases a customer's CONTENT and CO_PURCHASE lists start from
 RECENCY = 0.85  # weight of the k-th most recent purchase: RECENCY ** k
 TRENDING_WINDOW = timedelta(days=30)
 TRENDING_PER_GENRE = 100
+# Best sellers read when lists must be filled: enough to fill every genre's list in practice, and a
+# bounded number of ids to look up genres for.
+BEST_SELLERS = 20_000
 
 
 class Strategy(StrEnum):
@@ -52,6 +59,30 @@ class Strategy(StrEnum):
     CO_PURCHASE = "CO_PURCHASE"
     TRENDING = "TRENDING"
     HYBRID = "HYBRID"
+
+
+class Period(StrEnum):
+    """When a TRENDING book was popular."""
+
+    RECENT = "RECENT"  # the TRENDING_WINDOW before now
+    LATEST = "LATEST"  # the window ending at the store's latest sale, none being recent
+    ALL_TIME = "ALL_TIME"  # over the whole history, where the window left a list short
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    book_id: int
+    score: float
+    period: Period
+    until: datetime | None = None  # LATEST: the end of that window
+
+    def as_json(self) -> list[Any]:
+        return [self.book_id, self.score, self.period.value, self.until.isoformat() if self.until else None]
+
+    @classmethod
+    def from_json(cls, item: list[Any]) -> Trend:
+        book_id, score, period, until = item
+        return cls(book_id, score, Period(period), datetime.fromisoformat(until) if until else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +104,42 @@ class Recommendation:
     strategy: Strategy
     because: int | None = None  # the bought book that led here
     genre: str | None = None  # where it is trending
+    # When it was popular, for one that no bought book explains (TRENDING's part).
+    period: Period | None = None
+    until: datetime | None = None
 
     def as_json(self) -> list[Any]:
-        return [self.book_id, round(self.score, 6), self.strategy.value, self.because, self.genre]
+        period, until = (
+            self.period.value if self.period else None,
+            self.until.isoformat() if self.until else None,
+        )
+        return [
+            self.book_id,
+            round(self.score, 6),
+            self.strategy.value,
+            self.because,
+            self.genre,
+            period,
+            until,
+        ]
 
     @classmethod
     def from_json(cls, item: list[Any]) -> Recommendation:
-        book_id, score, strategy, because, genre = item
-        return cls(book_id, score, Strategy(strategy), because, genre)
+        book_id, score, strategy, because, genre, *popular = item  # lists cached before `period` have 5
+        period, until = popular or (None, None)
+        return cls(
+            book_id,
+            score,
+            Strategy(strategy),
+            because,
+            genre,
+            Period(period) if period else None,
+            datetime.fromisoformat(until) if until else None,
+        )
+
+    @classmethod
+    def trending(cls, trend: Trend, strategy: Strategy, genre: str | None = None) -> Recommendation:
+        return cls(trend.book_id, trend.score, strategy, genre=genre, period=trend.period, until=trend.until)
 
 
 # A strategy's candidates: book → (score, the bought book that explains it, if any).
@@ -233,6 +292,7 @@ class Recommender:
     cache: RecommendationCache
     weights: Weights = Weights()
     half_life_days: float = 7.0
+    clock: Clock = SYSTEM
 
     async def for_customer(
         self, customer_id: int, strategy: Strategy, first: int, in_stock: InStock
@@ -260,11 +320,11 @@ class Recommender:
         if not bought and strategy in (Strategy.HYBRID, Strategy.TRENDING):
             return await self.trending(None, LIST_SIZE)
         exclude = set(bought)
+        trends = await self._trending_list(None) if strategy in (Strategy.TRENDING, Strategy.HYBRID) else []
         if strategy is Strategy.TRENDING:
-            scored = await self._trending_list(None)
-            return [Recommendation(b, s, Strategy.TRENDING) for b, s in scored if b not in exclude][
-                :LIST_SIZE
-            ]
+            return [
+                Recommendation.trending(t, Strategy.TRENDING) for t in trends if t.book_id not in exclude
+            ][:LIST_SIZE]
         by_strategy: dict[Strategy, Candidates] = {}
         if strategy in (Strategy.CO_PURCHASE, Strategy.HYBRID):
             by_strategy[Strategy.CO_PURCHASE] = from_neighbours(
@@ -273,8 +333,16 @@ class Recommender:
         if strategy in (Strategy.CONTENT, Strategy.HYBRID):
             by_strategy[Strategy.CONTENT] = await from_vectors(self.index, bought)
         if strategy is Strategy.HYBRID:
-            by_strategy[Strategy.TRENDING] = {b: (s, None) for b, s in await self._trending_list(None)}
-            return rank(blend(by_strategy, self.weights), Strategy.HYBRID, exclude, LIST_SIZE)
+            by_strategy[Strategy.TRENDING] = {t.book_id: (t.score, None) for t in trends}
+            blended = rank(blend(by_strategy, self.weights), Strategy.HYBRID, exclude, LIST_SIZE)
+            # A book no purchase explains is here for its popularity: its reason says when.
+            by_book = {t.book_id: t for t in trends}
+            return [
+                replace(r, period=by_book[r.book_id].period, until=by_book[r.book_id].until)
+                if r.because is None and r.book_id in by_book
+                else r
+                for r in blended
+            ]
         return rank(by_strategy[strategy], strategy, exclude, LIST_SIZE)
 
     async def also_bought(self, book_id: int, first: int, in_stock: InStock) -> list[Recommendation]:
@@ -299,31 +367,62 @@ class Recommender:
         return found
 
     async def trending(self, genre: str | None, first: int) -> list[Recommendation]:
-        scored = await self._trending_list(genre)
-        return [Recommendation(b, s, Strategy.TRENDING, genre=genre) for b, s in scored[:first]]
+        trends = await self._trending_list(genre)
+        return [Recommendation.trending(t, Strategy.TRENDING, genre) for t in trends[:first]]
 
-    async def _trending_list(self, genre: str | None) -> Scored:
+    async def _trending_list(self, genre: str | None) -> list[Trend]:
         cached = await self.cache.trending(genre)
         if cached is not None:
-            return cached
-        lists = await self.trending_lists(datetime.now().astimezone())
-        await self.cache.store_trending(lists)
+            return [Trend.from_json(item) for item in cached]
+        lists = await self.trending_lists(self.clock.now())
+        await self.cache.store_trending(_as_json(lists))
         return lists.get(genre or "", [])
 
-    async def trending_lists(self, now: datetime) -> dict[str, Scored]:
-        """The whole catalog's list under "" and one per genre."""
-        scores = trending_scores(
-            await self.history.recent_sales(now - TRENDING_WINDOW), now, self.half_life_days
-        )
-        ranked = top(scores, len(scores))
-        genres = await InventorySource(self.inventory).genres_by_book_id.load_many([b for b, _ in ranked])
-        lists: defaultdict[str, Scored] = defaultdict(list)
-        lists[""] = ranked[:LIST_SIZE]
-        for (book, score), book_genres in zip(ranked, genres, strict=True):
+    async def trending_lists(self, now: datetime) -> dict[str, list[Trend]]:
+        """The whole catalog's list under "" and one per genre.
+
+        Sales of the window before `now`, decayed from `now`. Lists that leave short (a quiet shop, a
+        small genre, a history that stopped long ago) are filled, each part ranked below the one
+        before: with the window before the latest earlier sale, decayed from that sale, then with
+        all-time best sellers. TRENDING is empty only for a store that never sold anything.
+        """
+        since = now - TRENDING_WINDOW
+        inventory = InventorySource(self.inventory)
+        recent = trending_scores(await self.history.recent_sales(since), now, self.half_life_days)
+        ranked = [Trend(book, score, Period.RECENT) for book, score in top(recent, len(recent))]
+        lists = await self._by_genre(inventory, ranked)
+        seen, floor = set(recent), ranked[-1].score if ranked else 1.0
+        genres = await inventory.list_genres()
+        if _short(lists, genres) and (latest := await self.history.latest_sale(before=since)) is not None:
+            older = trending_scores(
+                await self.history.recent_sales(latest - TRENDING_WINDOW, before=since),
+                latest,
+                self.half_life_days,
+            )
+            fill = [
+                Trend(b, s, Period.LATEST, latest) for b, s in _below(floor, top(older, len(older)), seen)
+            ]
+            lists = await self._by_genre(inventory, fill, lists)
+            seen, floor = seen | set(older), fill[-1].score if fill else floor
+        if _short(lists, genres):
+            best = await self.history.best_sellers(BEST_SELLERS)
+            fill = [Trend(b, s, Period.ALL_TIME) for b, s in _below(floor, best, seen)]
+            lists = await self._by_genre(inventory, fill, lists)
+        return dict(lists)
+
+    @staticmethod
+    async def _by_genre(
+        inventory: InventorySource, trends: list[Trend], lists: defaultdict[str, list[Trend]] | None = None
+    ) -> defaultdict[str, list[Trend]]:
+        """`trends` appended, best first, to the whole catalog's list and to each of their genres'."""
+        lists = lists if lists is not None else defaultdict(list)
+        lists[""].extend(trends[: max(LIST_SIZE - len(lists[""]), 0)])
+        genres = await inventory.genres_by_book_id.load_many([t.book_id for t in trends])
+        for trend, book_genres in zip(trends, genres, strict=True):
             for genre in book_genres:
                 if len(lists[genre]) < TRENDING_PER_GENRE:
-                    lists[genre].append((book, score))
-        return dict(lists)
+                    lists[genre].append(trend)
+        return lists
 
     async def rebuild(self, progress: Advance = _ignore) -> tuple[int, int]:
         """Recompute every book's neighbours and the trending lists into Redis (the worker's job).
@@ -336,8 +435,8 @@ class Recommender:
         neighbours = co_purchase_neighbours(baskets.values())
         # Kept a few rebuilds long, so a slow or failed rebuild never leaves the API without them.
         await self.cache.store_neighbours(neighbours, ttl=self.cache.ttl * 6)
-        lists = await self.trending_lists(datetime.now().astimezone())
-        await self.cache.store_trending(lists, ttl=self.cache.ttl * 6)
+        lists = await self.trending_lists(self.clock.now())
+        await self.cache.store_trending(_as_json(lists), ttl=self.cache.ttl * 6)
         return len(neighbours), len(lists)
 
 
@@ -349,7 +448,26 @@ def recommender_for(settings: Settings, stores: Stores) -> Recommender:
         RecommendationCache(stores.redis, settings.redis_key_prefix, settings.recs_ttl_seconds),
         weights=weights_of(settings),
         half_life_days=settings.trending_half_life_days,
+        clock=settings.clock,
     )
+
+
+def _short(lists: Mapping[str, list[Trend]], genres: Sequence[tuple[str, int]]) -> bool:
+    """Whether a list has room for more: the catalog's, or a genre's that has more books than listed."""
+    return len(lists.get("", [])) < LIST_SIZE or any(
+        len(lists.get(genre, [])) < min(TRENDING_PER_GENRE, books) for genre, books in genres
+    )
+
+
+def _below(floor: float, scored: Sequence[tuple[int, float]], seen: set[int]) -> Scored:
+    """`scored` without the books already listed, rescaled to rank below `floor` in the same order."""
+    kept = [(book, score) for book, score in scored if book not in seen]
+    best = max((score for _, score in kept), default=0.0)
+    return [(book, floor * 0.99 * score / best) for book, score in kept] if best > 0 else []
+
+
+def _as_json(lists: Mapping[str, list[Trend]]) -> dict[str, list[list[Any]]]:
+    return {genre: [t.as_json() for t in trends] for genre, trends in lists.items()}
 
 
 def weights_of(settings: Settings) -> Weights:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from catalog import demo
 from datasources.bulk import open_order_lines, write_books, write_customers, write_orders
 from datasources.stock import StockLedger
@@ -10,13 +12,21 @@ from progress import Track, silent
 
 
 async def seed_demo(
-    stores: Stores, books: int, customers: int, orders: int, seed: int, track: Track = silent
+    stores: Stores,
+    books: int,
+    customers: int,
+    orders: int,
+    seed: int,
+    track: Track = silent,
+    *,
+    now: datetime,
 ) -> None:
+    """The history ends at `now` (the clock's, when it is generated), so recent sales are recent."""
     catalog = demo.generate_catalog(books, seed=seed)
     people = demo.generate_customers(customers, seed=seed)
     written = await write_books(stores.inventory, catalog, track("books", len(catalog)))
     customer_ids = await write_customers(stores.orders, people, track("customers", len(people)))
-    history = demo.generate_orders(catalog, people, orders, seed=seed)
+    history = demo.generate_orders(catalog, people, orders, seed=seed, now=now)
     await write_orders(stores.orders, history, written, customer_ids, track("orders", orders))
     # Confirmed orders hold their copies, as if they had come through checkout.
     await StockLedger(stores.stock).hold_existing(await open_order_lines(stores.orders))

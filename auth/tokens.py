@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -61,7 +62,7 @@ def issue_token(
     email: str | None = None,
     ttl_seconds: int | None = None,
 ) -> str:
-    now = int(time.time())
+    now = settings.clock.timestamp()
     claims: dict[str, Any] = {
         "sub": subject,
         "role": role.value,
@@ -310,7 +311,14 @@ def _decode(settings: Settings, token: str, alg: str, key: str | PublicKey) -> V
     required = ["exp", "iat", "sub", "iss"]
     if settings.jwt_audience is not None:
         required.append("aud")
-    options: Options = {"require": required, "verify_signature": True}
+    # The lifetime is checked below against the server's clock rather than by PyJWT's own.
+    options: Options = {
+        "require": required,
+        "verify_signature": True,
+        "verify_exp": False,
+        "verify_iat": False,
+        "verify_nbf": False,
+    }
     try:
         claims = jwt.decode(
             token,
@@ -319,17 +327,28 @@ def _decode(settings: Settings, token: str, alg: str, key: str | PublicKey) -> V
             issuer=settings.jwt_issuer,
             # None: a token that names any audience is refused (it was meant for someone else).
             audience=settings.jwt_audience,
-            leeway=settings.jwt_leeway_seconds,
             options=options,
         )
-    except jwt.ExpiredSignatureError as exc:
-        raise Unauthenticated(EXPIRED) from exc
-    except jwt.ImmatureSignatureError as exc:
-        raise Unauthenticated(NOT_YET_VALID) from exc
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         log.debug("token refused", extra={"reason": type(exc).__name__})
         raise Unauthenticated(INVALID) from exc
+    _check_lifetime(claims, settings.clock.timestamp(), settings.jwt_leeway_seconds)
     return _viewer(claims)
+
+
+def _check_lifetime(claims: dict[str, Any], now: int, leeway: int) -> None:
+    """RFC 7519 §4.1.4 to 4.1.6 with a bounded leeway: expired at `exp`, not valid before `nbf` or `iat`."""
+    for name in ("exp", "iat", "nbf"):
+        value = claims.get(name)
+        # Numbers only: a string, a boolean or JSON's Infinity would make the checks meaningless.
+        if name in claims and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+        ):
+            raise Unauthenticated(INVALID)
+    if claims["exp"] <= now - leeway:
+        raise Unauthenticated(EXPIRED)
+    if claims["iat"] > now + leeway or claims.get("nbf", now) > now + leeway:
+        raise Unauthenticated(NOT_YET_VALID)
 
 
 def _viewer(claims: dict[str, Any]) -> Viewer:

@@ -90,7 +90,7 @@ async def prepare(
         counts = await row_counts(stores.inventory, stores.orders)
         if counts["books"] < books or counts["orders"] < orders:
             with bars() as track:
-                await seed_demo(stores, books, customers, orders, 42, track)
+                await seed_demo(stores, books, customers, orders, 42, track, now=settings.clock.now())
             counts = await row_counts(stores.inventory, stores.orders)
         heavy = await customers_by_order_count(stores.orders, 100, min_orders=50)
         data = BenchData(

@@ -20,9 +20,6 @@ from catalog.records import BookRecord, CustomerRecord, OrderLineRecord, OrderRe
 
 T = TypeVar("T")
 
-# The clock never leaks into the data: order dates are relative to this unless `now` is given.
-DEFAULT_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
 
 def _words(text: str) -> tuple[str, ...]:
     """Word lists are written as '|'-separated strings to keep the tables compact."""
@@ -1650,13 +1647,16 @@ def generate_orders(
     orders: int,
     *,
     seed: int = 42,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Iterator[OrderRecord]:
-    """`orders` orders BG-0000001.. in time order over the 2 years before `now`, lazily."""
+    """`orders` orders BG-0000001.. in time order over the 2 years before `now`, lazily.
+
+    `now` is the one input that is not fixed by the seed: a history generated today must end today,
+    or everything that looks at recent sales (TRENDING) finds none. The same seed and `now` give the
+    same orders; another `now` gives the same orders shifted in time."""
     _check_count("orders", orders)
     if orders and (not catalog or not customers):
         raise ValueError("orders need a non-empty catalog and at least one customer")
-    now = DEFAULT_NOW if now is None else now
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
     if not orders:
         return iter(())

@@ -49,8 +49,11 @@ class OrderLedger:
         request_hash: str,
         lines: Sequence[NewLine],
         currency: str,
+        *,
+        placed_at: datetime,
     ) -> Opened:
-        """A PENDING order with its lines, or the order this customer already opened with this key."""
+        """A PENDING order with its lines, or the order this customer already opened with this key.
+        `placed_at` comes from the server's clock, which recovery ages and TRENDING also read."""
         with store_errors(STORE):
             async with self.engine.begin() as conn:
                 order_id = (
@@ -65,9 +68,8 @@ class OrderLedger:
                         pg_insert(orders)
                         .values(
                             id=order_id,
-                            number=sa.func.concat(
-                                "BG-", sa.func.to_char(sa.func.now(), "YYMMDD"), "-", order_id
-                            ),
+                            number=sa.func.concat("BG-", placed_at.strftime("%y%m%d"), "-", order_id),
+                            placed_at=placed_at,
                             customer_id=customer_id,
                             status="PENDING",
                             total_cents=sum(line.quantity * line.unit_price_cents for line in lines),

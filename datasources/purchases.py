@@ -1,5 +1,6 @@
 """What customers bought, read from the orders store for the recommender: one customer's history,
-co-purchase counts for a few books, decayed recent sales, and every basket for a full rebuild."""
+co-purchase counts for a few books, recent sales, all-time best sellers, and every basket for a full
+rebuild."""
 
 from __future__ import annotations
 
@@ -87,12 +88,38 @@ class PurchaseHistory:
         )
         return {r.book_id: r.n for r in rows}
 
-    async def recent_sales(self, since: datetime) -> list[Sale]:
-        """Every line of the orders placed since `since` (trending is computed from these)."""
+    async def recent_sales(self, since: datetime, *, before: datetime | None = None) -> list[Sale]:
+        """Every line of the orders placed since `since` (and before `before`): trending's input."""
+        statement = self._sales().where(orders.c.placed_at >= since)
+        if before is not None:
+            statement = statement.where(orders.c.placed_at < before)
         return [
             Sale(r.order_id, r.customer_id, r.placed_at, r.book_id, r.quantity)
-            for r in await self._all(self._sales().where(orders.c.placed_at >= since))
+            for r in await self._all(statement)
         ]
+
+    async def latest_sale(self, *, before: datetime) -> datetime | None:
+        """When the most recent counted order before `before` was placed (None: there is none)."""
+        rows = await self._all(
+            sa.select(sa.func.max(orders.c.placed_at)).where(
+                orders.c.status.not_in(_COUNTED), orders.c.placed_at < before
+            )
+        )
+        latest: datetime | None = rows[0][0]
+        return latest
+
+    async def best_sellers(self, limit: int) -> list[tuple[int, int]]:
+        """(book, copies sold) of the `limit` books sold most over the whole history, best first."""
+        copies = sa.func.sum(order_lines.c.quantity).label("copies")
+        rows = await self._all(
+            sa.select(order_lines.c.book_id, copies)
+            .join(orders, orders.c.id == order_lines.c.order_id)
+            .where(orders.c.status.not_in(_COUNTED))
+            .group_by(order_lines.c.book_id)
+            .order_by(copies.desc(), order_lines.c.book_id)
+            .limit(limit)
+        )
+        return [(r.book_id, int(r.copies)) for r in rows]
 
     async def all_sales(self, chunk: int = 50_000) -> AsyncIterator[list[Sale]]:
         """Every counted order line, in order id order, a chunk at a time (rebuilds, evaluation)."""

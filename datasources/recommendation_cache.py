@@ -64,12 +64,12 @@ class RecommendationCache:
 
     # --- trending: one hash, field "" for the whole catalog and one per genre ---
 
-    async def trending(self, genre: str | None) -> Scored | None:
+    async def trending(self, genre: str | None) -> list[list[Any]] | None:
         value = await self._safely("trending", self.redis.hget(f"{self.prefix}trending", genre or ""))
         RECOMMENDATION_CACHE.labels("trending", "miss" if value is None else "hit").inc()
-        return _scored(value) if value is not None else None
+        return orjson.loads(value) if value is not None else None
 
-    async def store_trending(self, lists: Mapping[str, Scored], *, ttl: int | None = None) -> None:
+    async def store_trending(self, lists: Mapping[str, list[list[Any]]], *, ttl: int | None = None) -> None:
         key = f"{self.prefix}trending"
         pipe = self.redis.pipeline(transaction=True)
         pipe.delete(key)

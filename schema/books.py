@@ -14,7 +14,7 @@ import strawberry
 from context import Info
 from datasources.inventory import AuthorRow, BookRow, StockRow
 from errors import BadUserInput
-from recommender import Recommendation, Strategy
+from recommender import Period, Recommendation, Strategy
 from schema.lookahead import Prefetched, Selection, below, fill, lookahead
 from schema.money import Money
 from schema.relay import Connection, Node, check_first, decode_cursor, pk_of, to_global_id
@@ -169,9 +169,13 @@ def _reason(r: Recommendation, books: dict[int, BookRow], genre: str | None) -> 
         if r.strategy is Strategy.CO_PURCHASE:
             return f"Customers who bought “{because.title}” also bought this"
         return f"Because you bought “{because.title}”"
-    if genre or r.genre:
-        return f"Popular in {genre or r.genre} this week"
-    return "Popular with readers this week"
+    where = genre or r.genre
+    if r.period is None or r.period is Period.RECENT:
+        return f"Popular in {where} lately" if where else "Popular with readers lately"
+    if r.period is Period.LATEST and r.until is not None:
+        month = f"{r.until:%B %Y}"
+        return f"Popular in {where} in {month}" if where else f"Popular with readers in {month}"
+    return f"A best seller in {where}" if where else "One of our best sellers"
 
 
 async def prefetch_books(info: Info, books: Sequence[Book], selection: Selection) -> None:

@@ -111,7 +111,7 @@ async def stores(settings: Settings, embedder: Embedder) -> AsyncIterator[Stores
 
     stores = Stores.open(settings)
     await stores.migrate()
-    await seed_demo(stores, **SEED)
+    await seed_demo(stores, **SEED, now=settings.clock.now())
     await build_index(stores.inventory, stores.index, embedder)
     yield stores
     await stores.close()
@@ -353,7 +353,7 @@ async def shop(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
         stores = Stores.open(shop_settings)
         try:
             await stores.migrate()
-            await seed_demo(stores, books=60, customers=10, orders=40, seed=11)
+            await seed_demo(stores, books=60, customers=10, orders=40, seed=11, now=settings.clock.now())
             async with stores.inventory.connect() as conn:
                 book_ids = list((await conn.execute(sa.text("SELECT id FROM books ORDER BY id"))).scalars())
             application = create_app(shop_settings, stores=stores)

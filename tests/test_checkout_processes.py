@@ -219,7 +219,7 @@ async def test_the_worker_command_completes_a_checkout_left_pending(shop: Shop, 
         ).scalar_one()
     # A checkout that stopped right after opening its order: PENDING, nothing held.
     opened = await OrderLedger(shop.stores.orders).open(
-        customer, "stranded-1", "h", [NewLine(book, 1, 999)], "USD"
+        customer, "stranded-1", "h", [NewLine(book, 1, 999)], "USD", placed_at=shop.settings.clock.now()
     )
 
     environment = process_environment(shop.settings, tmp_path, RECOVERY_AFTER_SECONDS="0.001")

@@ -108,6 +108,10 @@ async def test_every_attack_answers_401_unauthenticated(
         ),
         "HS512 not allowed": jwt.encode(claims(), "k" * 64, algorithm="HS512"),
         "an audience meant for another service": jwt.encode(claims(aud="billing"), secret, algorithm="HS256"),
+        # JSON parsers read `Infinity`: a token that never expires, or with a lifetime in words.
+        "exp Infinity": jwt.encode(claims(exp=float("inf")), secret, algorithm="HS256"),
+        "exp as text": jwt.encode(claims(exp="tomorrow"), secret, algorithm="HS256"),
+        "iat true": jwt.encode(claims(iat=True), secret, algorithm="HS256"),
     }
     for name, token in attacks.items():
         response = await ask_viewer(client, token)

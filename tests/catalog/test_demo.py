@@ -1,3 +1,4 @@
+import dataclasses
 import random
 import re
 from collections import Counter
@@ -53,20 +54,31 @@ def test_same_seed_same_data_and_other_seed_other_data() -> None:
     assert generate_customers(50, seed=7) == generate_customers(50, seed=7)
     assert generate_customers(50, seed=7) != generate_customers(50, seed=8)
     books, people = generate_catalog(200, seed=7), generate_customers(50, seed=7)
-    first = list(generate_orders(books, people, 100, seed=7))
-    assert first == list(generate_orders(books, people, 100, seed=7))
-    assert first != list(generate_orders(books, people, 100, seed=8))
+    first = list(generate_orders(books, people, 100, seed=7, now=NOW))
+    assert first == list(generate_orders(books, people, 100, seed=7, now=NOW))
+    assert first != list(generate_orders(books, people, 100, seed=8, now=NOW))
 
 
-def test_orders_default_to_a_fixed_now_not_the_clock() -> None:
+@pytest.mark.parametrize("now", [NOW, NOW + timedelta(days=3 * 365 + 17)])
+def test_the_history_ends_at_now_and_moves_with_it(now: datetime) -> None:
     books, people = generate_catalog(50), generate_customers(10)
-    assert list(generate_orders(books, people, 20)) == list(generate_orders(books, people, 20, now=NOW))
+    history = list(generate_orders(books, people, 400, now=now))
+    placed = [order.placed_at for order in history]
+    assert max(placed) <= now and min(placed) >= now - timedelta(days=730)
+    # A growing shop: the last month has its share of the orders, whatever day it is generated.
+    assert sum(p >= now - timedelta(days=30) for p in placed) >= 10
+    # Everything but the dates is fixed by the seed.
+    later = list(generate_orders(books, people, 400, now=now + timedelta(days=100)))
+    assert [dataclasses.replace(o, placed_at=NOW) for o in later] == [
+        dataclasses.replace(o, placed_at=NOW) for o in history
+    ]
+    assert all(b.placed_at - a.placed_at == timedelta(days=100) for a, b in zip(history, later, strict=True))
 
 
 def test_sizes_are_honoured(catalog, customers, orders) -> None:
     assert (len(catalog), len(customers), len(orders)) == (2000, 300, 3000)
     assert generate_catalog(0) == [] and generate_customers(0) == []
-    assert list(generate_orders(catalog, customers, 0)) == []
+    assert list(generate_orders(catalog, customers, 0, now=NOW)) == []
     with pytest.raises(ValueError):
         generate_catalog(-1)
 
@@ -198,5 +210,5 @@ def test_orders_follow_tastes_popularity_and_co_purchases(catalog, customers, or
 
 
 def test_orders_are_lazy(catalog, customers) -> None:
-    history = generate_orders(catalog, customers, 10**9)  # would never fit if eager
+    history = generate_orders(catalog, customers, 10**9, now=NOW)  # would never fit if eager
     assert next(history).number == "BG-0000001"
