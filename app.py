@@ -15,7 +15,6 @@ from typing import Any
 import orjson
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -46,18 +45,15 @@ from datasources.stores import Stores
 from embedded import with_embedded_stores
 from embeddings import Model
 from errors import (
-    BookgraphError,
-    Forbidden,
-    PersistedQueryNotFound,
     SourceUnavailable,
-    Throttled,
     Unauthenticated,
 )
+from gateway.admission import Admission, OperationRequest, Refused
 from gateway.body_limit import BodySizeLimitMiddleware
-from gateway.cost import QueryCost, budget_key
+from gateway.cost import QueryCost
 from gateway.csrf import MESSAGE as CSRF_MESSAGE
 from gateway.csrf import might_be_forged
-from gateway.introspection import uses_introspection, without_suggestions
+from gateway.introspection import without_suggestions
 from gateway.persisted import MANIFEST_PATH, Manifest, PersistedQueries
 from limits import CostWeights, Limits
 from observability import (
@@ -69,7 +65,7 @@ from observability import (
     configure_logging,
 )
 from recommender import recommender_for
-from schema.errors import present_all
+from schema.errors import present_all, refused_before_execution
 from schema.root import build_schema, schema
 from tracing import configure_tracing
 
@@ -108,19 +104,11 @@ class GraphQLApp(GraphQL[Context, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         started = time.perf_counter()
-        result = await self._execute(request, request_adapter, sub_response, context, request_data)
+        result, outcome = await self._execute(request, request_adapter, sub_response, context, request_data)
         persisted: PersistedQueries = request.app.state.persisted
         name = request_data.operation_name
         # Only names the server knows become labels: clients' own names cannot explode the series.
         label = name if name in persisted.operation_names else "other"
-        status = sub_response.status_code
-        outcome = (
-            "throttled" if status == 429
-            else "refused" if status == 400
-            else "ok" if not result.errors
-            else "partial" if result.data
-            else "error"
-        )  # fmt: skip
         GRAPHQL_OPERATIONS.labels(label, outcome).inc()
         GRAPHQL_OPERATION_SECONDS.labels(label).observe(time.perf_counter() - started)
         facts = REQUEST_FACTS.get()
@@ -135,66 +123,38 @@ class GraphQLApp(GraphQL[Context, None]):
         sub_response: Response,
         context: Context,
         request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
-        root_value = None
+    ) -> tuple[ExecutionResult, str]:
         if might_be_forged(request.method, request.headers):
             raise HTTPException(400, CSRF_MESSAGE)
-        persisted: PersistedQueries = request.app.state.persisted
-        resolved = await persisted.resolve(request_data.query, request_data.extensions, context.viewer)
-        if resolved.error is not None:
-            refused = self._refused(sub_response, resolved.error)
-            if isinstance(resolved.error, PersistedQueryNotFound):
-                # Part of the protocol, not a failure: clients (Apollo Kotlin among them) expect a
-                # 200 whose error tells them to send the text.
-                sub_response.status_code = 200
-            return refused
-        if (
-            resolved.query is not None
-            and not context.settings.may_introspect(context.viewer.role.value)
-            and uses_introspection(resolved.query)
-        ):
-            return self._refused(sub_response, Forbidden("Introspection is not available to this client."))
-        request_data = dataclasses.replace(request_data, query=resolved.query)
-        if resolved.query is None:  # Strawberry answers "no query" itself
-            return await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
-            )
-        cost: QueryCost = request.app.state.cost
-        variables, operation = request_data.variables, request_data.operation_name
-        priced = cost.price(resolved.query, variables, operation)
-        if priced.errors:
-            sub_response.status_code = 400
-            return ExecutionResult(data=None, errors=list(priced.errors))
-        client = budget_key(context.viewer, request.client.host if request.client else None)
-        charged = await cost.charge(client, priced.requested)
-        if charged is not None and not charged.taken:
-            sub_response.status_code = 429
-            sub_response.headers["Retry-After"] = str(charged.retry_after(priced.requested))
-            throttled = Throttled("The cost budget is used up; retry after the Retry-After header's seconds.")
-            return ExecutionResult(
-                data=None,
-                errors=[GraphQLError(throttled.message, original_error=throttled)],
-                extensions={"cost": cost.report(priced.requested, None, charged)},
-            )
-        result = await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
+        admission: Admission = request.app.state.admission
+        asked = OperationRequest(
+            request_data.query, request_data.variables, request_data.operation_name, request_data.extensions
         )
-        if result.data is None and result.errors and all(e.original_error is None for e in result.errors):
-            # Refused before execution (unparsable, invalid): the request is at fault, say so in
-            # the status too, as the GraphQL-over-HTTP spec asks.
+        decision = await admission.admit(
+            asked, context.viewer, request.client.host if request.client else None
+        )
+        if isinstance(decision, Refused):
+            sub_response.status_code = decision.status
+            sub_response.headers.update(dict(decision.headers))
+            return ExecutionResult(data=None, errors=list(decision.errors), extensions=decision.extensions), (
+                decision.outcome
+            )
+        request_data = dataclasses.replace(request_data, query=decision.query)
+        result = await super().execute_single(
+            request, request_adapter, sub_response, context, None, request_data
+        )
+        if refused_before_execution(result):
+            # Unparsable, invalid, or variables that do not fit: the request is at fault, and the
+            # status says so too, as the GraphQL-over-HTTP spec asks.
             sub_response.status_code = 400
-        actual = cost.actual(priced, variables, operation, result.data)
-        settled = await cost.refund(client, priced.requested - actual, charged)
+            outcome = "refused"
+        else:
+            outcome = "ok" if not result.errors else "partial" if result.data else "error"
         result.extensions = {
             **(result.extensions or {}),
-            "cost": cost.report(priced.requested, actual, settled),
+            "cost": await admission.settle(decision, result.data),
         }
-        return result
-
-    @staticmethod
-    def _refused(sub_response: Response, error: BookgraphError) -> ExecutionResult:
-        sub_response.status_code = 400
-        return ExecutionResult(data=None, errors=[GraphQLError(error.message, original_error=error)])
+        return result, outcome
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state = request.app.state
@@ -304,6 +264,7 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             settings.persisted_queries,
             set(settings.persisted_queries_enforced_for),
         )
+        app.state.admission = Admission(settings, app.state.persisted, app.state.cost)
         invalidation = asyncio.create_task(
             forget_recommendations_on_orders(app.state.checkout.events, app.state.recommender.cache)
         )

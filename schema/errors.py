@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from graphql import GraphQLError
+from strawberry.types import ExecutionResult
 
 from errors import BookgraphError, ErrorCode
 from observability import GRAPHQL_ERRORS, REQUEST_ID
@@ -24,7 +25,22 @@ def error_code(error: GraphQLError) -> ErrorCode:
         if error.message.startswith("Syntax Error"):
             return ErrorCode.GRAPHQL_PARSE_FAILED
         return ErrorCode.GRAPHQL_VALIDATION_FAILED
+    if about_the_request(error):
+        # graphql-core's own complaint about a value the client sent: variables that do not coerce
+        # (missing, null for non-null, out of range, unknown input fields). With a path it would be
+        # a value this server failed to serialise, which is a fault of ours.
+        return ErrorCode.BAD_USER_INPUT
     return ErrorCode.INTERNAL
+
+
+def about_the_request(error: GraphQLError) -> bool:
+    """A parse or validation error, or variables that do not coerce: raised before anything ran."""
+    return not error.path and (error.original_error is None or isinstance(error.original_error, GraphQLError))
+
+
+def refused_before_execution(result: ExecutionResult) -> bool:
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(map(about_the_request, errors))
 
 
 def present(error: GraphQLError) -> GraphQLError:

@@ -1,0 +1,103 @@
+"""Admission: whether an operation may run, with one answer for every transport.
+
+In order: the persisted-query rules, introspection by role, the shape limits and the cost, then the
+client's budget. The HTTP view and the WebSocket handler both ask `admit()` for every operation they
+receive and call `settle()` once it has run. The answer is a value, `Admitted` (the text to run, its
+price, what was charged) or `Refused` (the errors, the HTTP status, the outcome), so nothing
+downstream has to work out from a status code what happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from graphql import GraphQLError
+
+from auth.viewer import Viewer
+from config import Settings
+from datasources.budgets import Throttle
+from errors import BookgraphError, Forbidden, PersistedQueryNotFound, Throttled
+from gateway.cost import Priced, QueryCost, budget_key
+from gateway.introspection import uses_introspection
+from gateway.persisted import PersistedQueries
+
+Outcome = Literal["refused", "throttled"]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationRequest:
+    """What a client sent, over whichever transport."""
+
+    query: str | None
+    variables: dict[str, Any] | None = None
+    operation_name: str | None = None
+    extensions: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    query: str | None  # None: the client sent no query at all, and the executor says so
+    request: OperationRequest
+    priced: Priced
+    client: str  # whose budget pays
+    charged: Throttle | None  # None: the budget store was unavailable, and budgets fail open
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    errors: tuple[GraphQLError, ...]
+    status: int = 400
+    outcome: Outcome = "refused"
+    headers: tuple[tuple[str, str], ...] = ()
+    extensions: dict[str, Any] | None = None
+
+
+class Admission:
+    def __init__(self, settings: Settings, persisted: PersistedQueries, cost: QueryCost) -> None:
+        self.settings = settings
+        self.persisted = persisted
+        self.cost = cost
+
+    async def admit(
+        self, request: OperationRequest, viewer: Viewer, client_host: str | None
+    ) -> Admitted | Refused:
+        resolved = await self.persisted.resolve(request.query, request.extensions, viewer)
+        if resolved.error is not None:
+            # PERSISTED_QUERY_NOT_FOUND is a step of the protocol, not a failure: clients (Apollo
+            # Kotlin among them) expect a 200 whose error tells them to send the text.
+            status = 200 if isinstance(resolved.error, PersistedQueryNotFound) else 400
+            return Refused((_error(resolved.error),), status)
+        query = resolved.query
+        client = budget_key(viewer, client_host)
+        if query is None:
+            return Admitted(None, request, Priced(None), client, None)
+        if not self.settings.may_introspect(viewer.role.value) and uses_introspection(query):
+            return Refused((_error(Forbidden("Introspection is not available to this client.")),))
+        priced = self.cost.price(query, request.variables, request.operation_name)
+        if priced.errors:
+            return Refused(priced.errors)
+        charged = await self.cost.charge(client, priced.requested)
+        if charged is not None and not charged.taken:
+            throttled = Throttled("The cost budget is used up; retry after the Retry-After header's seconds.")
+            return Refused(
+                (_error(throttled),),
+                429,
+                "throttled",
+                (("Retry-After", str(charged.retry_after(priced.requested))),),
+                {"cost": self.cost.report(priced.requested, None, charged)},
+            )
+        return Admitted(query, request, priced, client, charged)
+
+    async def settle(self, admitted: Admitted, data: Any) -> dict[str, Any]:
+        """Gives back what the operation did not use; what its response reports as `extensions.cost`."""
+        request = admitted.request
+        actual = self.cost.actual(admitted.priced, request.variables, request.operation_name, data)
+        settled = await self.cost.refund(
+            admitted.client, admitted.priced.requested - actual, admitted.charged
+        )
+        return self.cost.report(admitted.priced.requested, actual, settled)
+
+
+def _error(error: BookgraphError) -> GraphQLError:
+    return GraphQLError(error.message, original_error=error)
