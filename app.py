@@ -53,8 +53,8 @@ from gateway.body_limit import BodySizeLimitMiddleware
 from gateway.cost import QueryCost
 from gateway.csrf import MESSAGE as CSRF_MESSAGE
 from gateway.csrf import might_be_forged
-from gateway.introspection import without_suggestions
 from gateway.persisted import MANIFEST_PATH, Manifest, PersistedQueries
+from gateway.websocket import AdmittedTransportWSHandler, TextFrames
 from limits import CostWeights, Limits
 from observability import (
     GRAPHQL_OPERATION_SECONDS,
@@ -73,6 +73,9 @@ log = logging.getLogger("bookgraph")
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = AdmittedTransportWSHandler
+    websocket_adapter_class = TextFrames
+
     def __init__(self, schema: strawberry.Schema, verifier: TokenVerifier, **options: Any) -> None:
         super().__init__(schema, **options)
         self.verifier = verifier  # the HTTP backend's: WebSocket tokens are checked the same way
@@ -84,10 +87,8 @@ class GraphQLApp(GraphQL[Context, None]):
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         # Here rather than in a schema extension: parse errors raised by the parser cache
         # skip the extensions' post-operation hooks, but every HTTP result passes here.
-        result.errors = present_all(result.errors)
-        if result.errors and not request.app.state.settings.may_introspect(request.user.role.value):
-            for error in result.errors:
-                error.message = without_suggestions(error.message)
+        hints = request.app.state.settings.may_introspect(request.user.role.value)
+        result.errors = present_all(result.errors, suggestions=hints)
         return process_result(result)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
@@ -257,6 +258,7 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
                 settings.cost_bucket_size,
                 settings.cost_restore_rate,
             ),
+            max_string_length=settings.max_string_length,
         )
         app.state.persisted = PersistedQueries(
             DocumentStore(app.state.stores.redis, settings.redis_key_prefix, settings.apq_ttl_seconds),

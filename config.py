@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     introspection_for: list[Literal["anonymous", "customer", "partner", "admin"]] | None = None
     # The largest request body accepted (a query with its variables), in bytes.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # The longest string a query or its variables may carry (no field takes more text than this).
+    max_string_length: int = Field(default=10_000, ge=100)
     # Limits checked before execution, and each client's cost budget (a leaky bucket in Redis:
     # `cost_bucket_size` points, refilled at `cost_restore_rate` points a second).
     max_query_depth: int = Field(default=15, ge=2)

@@ -1,10 +1,10 @@
 """Admission: whether an operation may run, with one answer for every transport.
 
-In order: the persisted-query rules, introspection by role, the shape limits and the cost, then the
-client's budget. The HTTP view and the WebSocket handler both ask `admit()` for every operation they
-receive and call `settle()` once it has run. The answer is a value, `Admitted` (the text to run, its
-price, what was charged) or `Refused` (the errors, the HTTP status, the outcome), so nothing
-downstream has to work out from a status code what happened.
+In order: the persisted-query rules, the text of the variables, introspection by role, the shape
+limits and the cost, then the client's budget. The HTTP view and the WebSocket handler both ask
+`admit()` for every operation they receive and call `settle()` once it has run. The answer is a
+value, `Admitted` (the text to run, its price, what was charged) or `Refused` (the errors, the HTTP
+status, the outcome), so nothing downstream has to work out from a status code what happened.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from config import Settings
 from datasources.budgets import Throttle
 from errors import BookgraphError, Forbidden, PersistedQueryNotFound, Throttled
 from gateway.cost import Priced, QueryCost, budget_key
+from gateway.inputs import check_variables
 from gateway.introspection import uses_introspection
 from gateway.persisted import PersistedQueries
 
@@ -68,6 +69,9 @@ class Admission:
             # Kotlin among them) expect a 200 whose error tells them to send the text.
             status = 200 if isinstance(resolved.error, PersistedQueryNotFound) else 400
             return Refused((_error(resolved.error),), status)
+        text = check_variables(request.variables, self.settings.max_string_length)
+        if text is not None:
+            return Refused((text,))
         query = resolved.query
         client = budget_key(viewer, client_host)
         if query is None:

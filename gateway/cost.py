@@ -12,6 +12,7 @@ from graphql import DocumentNode, GraphQLError, GraphQLSchema
 
 from auth.viewer import Viewer
 from datasources.budgets import CostBudgets, Throttle
+from gateway.inputs import check_literals
 from limits import Limits, actual_cost, check_cost, check_shape, requested_cost
 from limits.rules import QUERY_TOO_COMPLEX
 
@@ -24,10 +25,13 @@ class Priced:
 
 
 class QueryCost:
-    def __init__(self, schema: GraphQLSchema, limits: Limits, budgets: CostBudgets) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, limits: Limits, budgets: CostBudgets, *, max_string_length: int = 10_000
+    ) -> None:
         self.schema = schema
         self.limits = limits
         self.budgets = budgets
+        self.max_string_length = max_string_length
         # Sized like the executor's document caches: a repeated query is parsed and checked for
         # depth, aliases and directives once; only its cost depends on the variables.
         self._parse = lru_cache(maxsize=1024)(self._parse_and_check)
@@ -37,6 +41,9 @@ class QueryCost:
             document = self.limits.parse(text)
         except GraphQLError as error:
             return error
+        literal = check_literals(document, self.max_string_length)
+        if literal is not None:
+            return document, (literal,)
         return document, tuple(check_shape(self.schema, document, self.limits))
 
     def price(self, text: str, variables: dict[str, Any] | None, operation_name: str | None) -> Priced:

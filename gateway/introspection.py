@@ -3,14 +3,12 @@ and everyone on a development machine. The others get no schema and no "Did you 
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from graphql import FieldNode, FragmentDefinitionNode, GraphQLError, OperationDefinitionNode, parse, visit
 from graphql.language import Visitor
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
-_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$")
 
 
 def uses_introspection(query: str) -> bool:
@@ -37,8 +35,3 @@ def _introspects(query: str) -> bool:
         if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
             visit(definition, Finder())
     return found
-
-
-def without_suggestions(message: str) -> str:
-    """Validation messages name fields and types the client could not otherwise list."""
-    return _SUGGESTION.sub("", message)

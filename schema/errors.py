@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from graphql import GraphQLError
 from strawberry.types import ExecutionResult
@@ -13,6 +14,7 @@ from observability import GRAPHQL_ERRORS, REQUEST_ID
 log = logging.getLogger("bookgraph.errors")
 
 MASKED_MESSAGE = "Internal server error."
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$")
 
 
 def error_code(error: GraphQLError) -> ErrorCode:
@@ -73,6 +75,18 @@ def present(error: GraphQLError) -> GraphQLError:
     )
 
 
-def present_all(errors: list[GraphQLError] | None) -> list[GraphQLError] | None:
-    """Every error of a result as the client sees it; applied once, where the response is made."""
-    return [present(e) for e in errors] if errors else errors
+def present_all(errors: list[GraphQLError] | None, *, suggestions: bool = True) -> list[GraphQLError] | None:
+    """Every error of a result as the client sees it; applied once, where the response is made.
+    Without `suggestions`, no "Did you mean …" hints: they name fields and types the client could not
+    otherwise list."""
+    if not errors:
+        return errors
+    presented = [present(e) for e in errors]
+    if not suggestions:
+        for error in presented:
+            error.message = without_suggestions(error.message)
+    return presented
+
+
+def without_suggestions(message: str) -> str:
+    return _SUGGESTION.sub("", message)

@@ -6,11 +6,8 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.federation.schema import FederationAny
-from strawberry.types import ExecutionContext
-from strawberry.types.graphql import OperationType
 from strawberry.types.info import Info as FederationInfo
 
 from auth.permissions import IsAdmin, IsCustomer, IsSignedIn
@@ -29,7 +26,6 @@ from schema.checkout import (
     SetOrderStatusPayload,
     StockChange,
 )
-from schema.errors import present_all
 from schema.orders import Customer, Order
 from schema.relay import Connection, Node
 from schema.search import BookRecommendation, BookSearchConnection
@@ -131,22 +127,6 @@ class BookgraphSchema(strawberry.federation.Schema):
                 )
         # Copies: the resolver consumes what it is given.
         return super().entities_resolver(info, [FederationAny(dict(r)) for r in representations])  # type: ignore[call-overload]
-
-    def process_errors(
-        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
-    ) -> None:
-        # HTTP results are presented (codes, masking, one log line) where the response is made, in
-        # app.GraphQLApp.process_result. Subscription results never pass there, so they are
-        # presented here, in place: this list is the one the WebSocket message is built from.
-        if execution_context is not None and _is_subscription(execution_context):
-            errors[:] = present_all(errors) or []
-
-
-def _is_subscription(execution_context: ExecutionContext) -> bool:
-    try:
-        return execution_context.operation_type is OperationType.SUBSCRIPTION
-    except RuntimeError:  # no document: a parse error, which holds nothing to mask
-        return False
 
 
 def build_schema(**kwargs: Any) -> strawberry.Schema:

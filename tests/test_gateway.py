@@ -13,8 +13,9 @@ from conftest import error_codes, token_for
 from auth.viewer import Role
 from config import Settings
 from datasources.stores import Stores
-from gateway.introspection import uses_introspection, without_suggestions
+from gateway.introspection import uses_introspection
 from gateway.persisted import OPERATIONS_DIR as OPERATIONS
+from schema.errors import without_suggestions
 
 
 @pytest.fixture(scope="module")
