@@ -7,12 +7,15 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test install lint schema bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of torch first, so nothing below asks for the multi-GB CUDA one.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The client libraries the tests drive (graphql-ws, Apollo Client, graphql-http), from the lockfile.
+	if command -v npm >/dev/null; then cd clients && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the tests with real client libraries will be skipped"; fi
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -80,7 +80,9 @@ class Settings(BaseSettings):
     # "allowlist" (only the operations of gql/operations/manifest.json, for the roles listed in
     # persisted_queries_enforced_for; the others may send any query), or "off".
     persisted_queries: Literal["off", "apq", "allowlist"] = "apq"
-    persisted_queries_enforced_for: list[Literal["anonymous", "customer", "partner", "admin"]] = [
+    persisted_queries_enforced_for: Annotated[
+        list[Literal["anonymous", "customer", "partner", "admin"]], NoDecode
+    ] = [
         "anonymous",
         "customer",
     ]
@@ -88,7 +90,9 @@ class Settings(BaseSettings):
 
     # Who may introspect the schema (and see "Did you mean …" hints): unset means every role in
     # development, partners and admins elsewhere.
-    introspection_for: list[Literal["anonymous", "customer", "partner", "admin"]] | None = None
+    introspection_for: Annotated[
+        list[Literal["anonymous", "customer", "partner", "admin"]] | None, NoDecode
+    ] = None
     # The largest request body accepted (a query with its variables), in bytes.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # The longest string a query or its variables may carry (no field takes more text than this).
@@ -119,6 +123,13 @@ class Settings(BaseSettings):
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     otel_endpoint: str | None = None
 
+    # Browsers on other origins (HTTP CORS and the WebSocket handshake alike): unset means any
+    # localhost origin in development and none elsewhere; `*` allows every origin.
+    cors_allow_origins: Annotated[list[str] | None, NoDecode] = None
+    cors_allow_credentials: bool = False
+    cors_max_age_seconds: int = Field(default=600, ge=0)
+    cors_expose_headers: Annotated[list[str], NoDecode] = ["X-Request-ID", "Retry-After"]
+
     log_level: str = "INFO"
     log_json: bool = True
     access_log: bool = True
@@ -130,9 +141,17 @@ class Settings(BaseSettings):
         # Socket paths built from it (the embedded PostgreSQL) must not be read as host names.
         return value.expanduser().resolve()
 
-    @field_validator("jwt_algorithms", mode="before")
+    @field_validator(
+        "jwt_algorithms",
+        "introspection_for",
+        "persisted_queries_enforced_for",
+        "cors_allow_origins",
+        "cors_expose_headers",
+        mode="before",
+    )
     @classmethod
-    def _algorithm_list(cls, value: Any) -> Any:
+    def _list(cls, value: Any) -> Any:
+        """Every list setting takes a JSON list or a comma-separated one: `partner,admin`."""
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):

@@ -20,6 +20,9 @@ class ErrorCode(StrEnum):
     PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     THROTTLED = "THROTTLED"
+    # A request that never became an operation: not JSON, no query, a method other than GET/POST.
+    BAD_REQUEST = "BAD_REQUEST"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 
 
 class BookgraphError(Exception):
@@ -77,3 +80,7 @@ class PersistedQueryHashMismatch(BookgraphError):
 
 class Throttled(BookgraphError):
     code = ErrorCode.THROTTLED
+
+
+class MethodNotAllowed(BookgraphError):
+    code = ErrorCode.METHOD_NOT_ALLOWED

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType, get_operation_ast
 
 from auth.viewer import Viewer
 from config import Settings
 from datasources.budgets import Throttle
-from errors import BookgraphError, Forbidden, PersistedQueryNotFound, Throttled
+from errors import BookgraphError, Forbidden, MethodNotAllowed, PersistedQueryNotFound, Throttled
 from gateway.cost import Priced, QueryCost, budget_key
 from gateway.inputs import check_variables
 from gateway.introspection import uses_introspection
@@ -34,6 +34,7 @@ class OperationRequest:
     variables: dict[str, Any] | None = None
     operation_name: str | None = None
     extensions: dict[str, Any] | None = None
+    read_only: bool = False  # GET: only queries may run
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,10 @@ class Admission:
         priced = self.cost.price(query, request.variables, request.operation_name)
         if priced.errors:
             return Refused(priced.errors)
+        if request.read_only and self.operation_type(query, request.operation_name) is OperationType.MUTATION:
+            # A persisted mutation asked for by its hash over GET: GET is meant to be safe to repeat.
+            refused = MethodNotAllowed("Mutations are sent with POST, never with GET.")
+            return Refused((_error(refused),), 405, headers=(("Allow", "POST"),))
         charged = await self.cost.charge(client, priced.requested)
         if charged is not None and not charged.taken:
             throttled = Throttled("The cost budget is used up; retry after the Retry-After header's seconds.")
@@ -92,6 +97,12 @@ class Admission:
                 {"cost": self.cost.report(priced.requested, None, charged)},
             )
         return Admitted(query, request, priced, client, charged)
+
+    def operation_type(self, query: str | None, operation_name: str | None) -> OperationType | None:
+        """The type of the operation `query` names, from the parse cache; None if it has none."""
+        document = self.cost.document(query) if query else None
+        operation = get_operation_ast(document, operation_name) if document else None
+        return operation.operation if operation else None
 
     async def settle(self, admitted: Admitted, data: Any) -> dict[str, Any]:
         """Gives back what the operation did not use; what its response reports as `extensions.cost`."""

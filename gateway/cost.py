@@ -46,6 +46,11 @@ class QueryCost:
             return document, (literal,)
         return document, tuple(check_shape(self.schema, document, self.limits))
 
+    def document(self, text: str) -> DocumentNode | None:
+        """The parsed document (cached), or None if `text` does not parse."""
+        parsed = self._parse(text)
+        return None if isinstance(parsed, GraphQLError) else parsed[0]
+
     def price(self, text: str, variables: dict[str, Any] | None, operation_name: str | None) -> Priced:
         parsed = self._parse(text)
         if isinstance(parsed, GraphQLError):

@@ -20,10 +20,12 @@ MESSAGE = (
 )
 
 
-def might_be_forged(method: str, headers: Mapping[str, str]) -> bool:
-    if any(headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
-        return False
+def might_be_forged(headers: Mapping[str, str]) -> bool:
+    """Apollo Server's rule exactly: a request is safe when a browser would have preflighted it, that
+    is when it has a content type other than the three simple ones (whatever the method: Apollo
+    Client sends `Content-Type: application/json` on its GET requests too), or a non-empty
+    preflight header."""
     content_type = headers.get("content-type")
-    if method == "GET" or content_type is None:
-        return True
-    return content_type.split(";")[0].strip().lower() in SIMPLE_CONTENT_TYPES
+    if content_type is not None and content_type.split(";")[0].strip().lower() not in SIMPLE_CONTENT_TYPES:
+        return False
+    return not any(headers.get(name, "").strip() for name in PREFLIGHT_HEADERS)

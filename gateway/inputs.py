@@ -2,7 +2,6 @@
 
 - NUL characters: PostgreSQL refuses them in text (the error would name a statement), and SQLite's
   LIKE reads one as the end of the pattern, so `titleContains: "\\u0000"` matched every book.
-- Lone surrogates (`"\\ud800"`): JSON can carry them, UTF-8 cannot, so every store fails on them.
 - Strings longer than `max_length`: no field of this API takes that much text, and long LIKE
   patterns make SQLite give up ("pattern too complex") as if the store were down.
 
@@ -25,10 +24,7 @@ def _problem(text: str, max_length: int) -> str | None:
         return f"is longer than {max_length} characters"
     if "\x00" in text:
         return "contains a NUL character"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "contains a lone surrogate, which is not Unicode text"
+    # Lone surrogates never get this far: the JSON decoder refuses them, the GraphQL lexer too.
     return None
 
 

@@ -25,6 +25,7 @@ BODIES: dict[str, bytes] = {
     ).encode(),
     "invalid UTF-8": b'{"query": "{ genres { name } }\xff\xfe"}',
     "a lone surrogate escaped in the query": b'{"query": "{ books(first: 1, filter: { titleContains: \\"\\ud800\\" }) { totalCount } }"}',
+    "a lone surrogate in a variable": b'{"query": "query ($t: String) { genres { name } }", "variables": {"t": "\\ud800"}}',
     "not JSON": b"{query",
     "an empty body": b"",
 }
@@ -45,9 +46,10 @@ async def test_hostile_bodies_are_the_clients_error(name: str, client: httpx.Asy
 async def test_fragments_doubling_64_times_are_counted_not_multiplied(client: httpx.AsyncClient) -> None:
     chain = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(64))
     query = "query { ...F0 } " + chain + " fragment F64 on Query { a: genres { name } }"
-    response = await client.post("/graphql", json={"query": query})
+    response = await client.post(
+        "/graphql", json={"query": query}, headers={"Accept": "application/graphql-response+json"}
+    )
     assert response.status_code == 400
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     assert error["message"].startswith("The anonymous operation has at least 1000000 aliases")
-

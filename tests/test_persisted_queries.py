@@ -136,7 +136,7 @@ async def test_allowlist_mode_runs_only_the_manifest(
 
     handwritten = {"query": "{ viewer { email } }"}
     refused = (await allowlisted.post("/graphql", json=handwritten, headers=customer)).json()
-    assert error_codes(refused) == ["PERSISTED_QUERY_NOT_IN_LIST"] and refused["data"] is None
+    assert error_codes(refused) == ["PERSISTED_QUERY_NOT_IN_LIST"] and "data" not in refused
     anonymous = (await allowlisted.post("/graphql", json={"query": "{ genres { name } }"})).json()
     assert error_codes(anonymous) == ["PERSISTED_QUERY_NOT_IN_LIST"]
     # Clients cannot register new operations.

@@ -1,0 +1,186 @@
+"""GraphQL over HTTP as clients read it: media types, statuses, every refusal a coded GraphQL error,
+methods and `Allow`, CORS for browsers on other origins (HTTP and the WebSocket handshake)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from httpx_ws import WebSocketDisconnect, aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
+
+from config import Settings
+from datasources.stores import Stores
+from gateway.media import GRAPHQL_RESPONSE, JSON, negotiate
+from gateway.origins import Origins
+
+INVALID = {"query": "{ nope }"}
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        (None, JSON),
+        ("*/*", JSON),
+        ("application/json", JSON),
+        ("application/graphql-response+json", GRAPHQL_RESPONSE),
+        ("application/graphql-response+json, application/json;q=0.9", GRAPHQL_RESPONSE),  # Apollo Client 4
+        ("application/json, application/graphql-response+json;q=0.5", JSON),
+        ("application/graphql-response+json;q=0", JSON),
+        ("text/html", JSON),
+    ],
+)
+def test_the_media_type_follows_accept(accept: str | None, media_type: str) -> None:
+    assert negotiate(accept) == media_type
+
+
+async def test_a_request_error_is_400_for_graphql_response_json_and_200_for_json(
+    client: httpx.AsyncClient,
+) -> None:
+    modern = await client.post("/graphql", json=INVALID, headers={"Accept": GRAPHQL_RESPONSE})
+    assert modern.status_code == 400 and modern.headers["content-type"] == GRAPHQL_RESPONSE
+    legacy = await client.post("/graphql", json=INVALID, headers={"Accept": JSON})
+    assert legacy.status_code == 200 and legacy.headers["content-type"] == JSON
+    for response in (modern, legacy):
+        body = response.json()
+        # Nothing ran: no `data` entry at all.
+        assert "data" not in body and body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    ok = await client.post(
+        "/graphql", json={"query": "{ genres { name } }"}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    assert ok.status_code == 200 and ok.json()["data"]["genres"]
+
+
+REFUSALS: dict[str, tuple[dict[str, Any], int, str]] = {
+    # name: (request, status, code)
+    "not JSON": (
+        {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
+        400,
+        "BAD_REQUEST",
+    ),
+    "no query": ({"json": {"variables": {}}}, 400, "BAD_REQUEST"),
+    "variables not an object": (
+        {"json": {"query": "{ genres { name } }", "variables": [1]}},
+        400,
+        "BAD_REQUEST",
+    ),
+    "an unsupported content type": (
+        {"content": b"query=1", "headers": {"Content-Type": "application/xml"}},
+        400,
+        "BAD_REQUEST",
+    ),
+    "a form, as a cross-site request forgery": (
+        {"content": b'{"query": "{ genres { name } }"}', "headers": {"Content-Type": "text/plain"}},
+        400,
+        "BAD_REQUEST",
+    ),
+    "an unknown operationName": (
+        {"json": {"query": "query A { genres { name } }", "operationName": "B"}},
+        400,
+        "BAD_REQUEST",
+    ),
+    "a batch when batching is off": ({"json": [{"query": "{ genres { name } }"}] * 2}, 400, "BAD_REQUEST"),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSALS))
+async def test_every_refusal_is_a_coded_graphql_error(name: str, client: httpx.AsyncClient) -> None:
+    request, status, code = REFUSALS[name]
+    response = await client.post("/graphql", **request)
+    assert response.status_code == status
+    assert response.headers["content-type"] == JSON
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == code and error["message"]
+
+
+async def test_methods_and_allow_agree(client: httpx.AsyncClient) -> None:
+    for method in ("PUT", "DELETE", "PATCH", "HEAD"):
+        response = await client.request(method, "/graphql")
+        assert response.status_code == 405 and response.headers["allow"] == "GET, POST", method
+        if method != "HEAD":
+            assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+    # A mutation over GET is refused whatever its headers, and told where to go.
+    mutation = await client.get(
+        "/graphql", params={"query": 'mutation { cancelOrder(id: "x") { order { id } } }'}
+    )
+    assert mutation.status_code == 405 and mutation.headers["allow"] == "POST"
+    assert mutation.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_csrf_follows_apollo_servers_rule(client: httpx.AsyncClient) -> None:
+    query = {"query": "{ genres { name } }"}
+    # Apollo Client's GET requests (useGETForHashedQueries) carry Content-Type: application/json,
+    # which a browser would preflight: safe.
+    json_get = await client.get("/graphql", params=query, headers={"Content-Type": "application/json"})
+    assert json_get.status_code == 200 and json_get.json()["data"]["genres"]
+    # A bare GET, as an <img> or a link would send it, is not.
+    bare = await client.get("/graphql", params=query, headers={"Accept": JSON})
+    assert bare.status_code == 400 and "cross-site request forgery" in bare.json()["errors"][0]["message"]
+
+
+def test_origins_in_development_and_elsewhere(settings: Settings) -> None:
+    development = Origins.of(settings.model_copy(update={"environment": "development"}))
+    assert development.allows("http://localhost:5173") and development.allows("http://127.0.0.1:3000")
+    assert not development.allows("https://localhost.evil.example") and not development.allows(
+        "https://shop.example"
+    )
+    elsewhere = Origins.of(settings)
+    assert not elsewhere.allows("http://localhost:5173")
+    configured = Origins.of(settings.model_copy(update={"cors_allow_origins": ["https://shop.example/"]}))
+    assert configured.allows("https://shop.example") and not configured.allows("https://other.example")
+
+
+@pytest.fixture(scope="module")
+async def storefront(settings: Settings, stores: Stores) -> AsyncIterator[Any]:
+    """Browsers on https://shop.example may call the API."""
+    from app import create_app
+
+    allowed = settings.model_copy(update={"cors_allow_origins": ["https://shop.example"]})
+    application = create_app(allowed, stores=stores)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+async def test_cors_allows_the_configured_origin_only(storefront: Any) -> None:
+    transport = httpx.ASGITransport(app=storefront)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
+        preflight = {
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        }
+        allowed = await http.options("/graphql", headers={"Origin": "https://shop.example", **preflight})
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://shop.example"
+        assert allowed.headers["access-control-max-age"] == "600"
+        assert "authorization" in allowed.headers["access-control-allow-headers"].lower()
+        refused = await http.options("/graphql", headers={"Origin": "https://evil.example", **preflight})
+        assert "access-control-allow-origin" not in refused.headers
+        answered = await http.post(
+            "/graphql", json={"query": "{ genres { name } }"}, headers={"Origin": "https://shop.example"}
+        )
+        assert answered.headers["access-control-allow-origin"] == "https://shop.example"
+        assert "x-request-id" in answered.headers["access-control-expose-headers"].lower()
+
+
+async def test_the_websocket_handshake_follows_the_same_origins(storefront: Any) -> None:
+    transport = ASGIWebSocketTransport(app=storefront)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
+        async with aconnect_ws(
+            "/graphql",
+            http,
+            subprotocols=["graphql-transport-ws"],
+            headers={"Origin": "https://shop.example"},
+        ) as ws:
+            assert ws.subprotocol == "graphql-transport-ws"
+        # Closed before it is accepted: an ASGI server answers such a handshake with 403.
+        with pytest.raises(WebSocketDisconnect) as refused:
+            async with aconnect_ws(
+                "/graphql",
+                http,
+                subprotocols=["graphql-transport-ws"],
+                headers={"Origin": "https://evil.example"},
+            ):
+                pass
+        assert refused.value.code == 1008
