@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -129,6 +130,8 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             set(settings.persisted_queries_enforced_for),
         )
         app.state.admission = Admission(settings, app.state.persisted, app.state.cost)
+        # Live subscriptions per client in this process (gateway/websocket.py keeps the count).
+        app.state.live_subscriptions = Counter()
         invalidation = asyncio.create_task(
             forget_recommendations_on_orders(app.state.checkout.events, app.state.recommender.cache)
         )
@@ -149,6 +152,7 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             # take long to unwind, and shutdown must not wait on it.
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(invalidation, timeout=2.0)
+            await app.state.checkout.events.aclose()
             if owned:
                 await app.state.stores.close()
 
@@ -163,6 +167,7 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
         graphql_ide="graphiql" if settings.graphiql else None,
         # Only the current protocol: the legacy graphql-ws one is not offered.
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        max_subscriptions_per_connection=settings.subscriptions_per_connection,
     )
     return Starlette(
         routes=[

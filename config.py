@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     introspection_for: Annotated[
         list[Literal["anonymous", "customer", "partner", "admin"]] | None, NoDecode
     ] = None
+    # Live operations: at most this many at once on one WebSocket, and this many subscriptions per
+    # client (token subject, or address when anonymous) in one server process.
+    subscriptions_per_connection: int = Field(default=20, ge=1)
+    subscriptions_per_client: int = Field(default=50, ge=1)
     # The largest request body accepted (a query with its variables), in bytes.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # The longest string a query or its variables may carry (no field takes more text than this).

@@ -363,6 +363,7 @@ def _viewer(claims: dict[str, Any]) -> Viewer:
         subject=claims["sub"],
         name=_text_claim(claims, "name"),
         email=_text_claim(claims, "email"),
+        expires_at=int(claims["exp"]),
     )
 
 

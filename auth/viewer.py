@@ -21,6 +21,7 @@ class Viewer(BaseUser):
     subject: str | None = None
     name: str | None = None
     email: str | None = None
+    expires_at: int | None = None  # the token's `exp`: a live connection ends then
 
     @property
     def is_authenticated(self) -> bool:

@@ -15,11 +15,11 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from datasources.base import store_errors
+from datasources.event_hub import STORE, EventHub
 
 log = logging.getLogger(__name__)
 
-STORE = "redis"
+__all__ = ["STORE", "EventBus", "OrderStatusChanged", "StockChanged"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,7 @@ class EventBus:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
         self.prefix = f"{prefix}events:"
+        self.hub = EventHub(redis)
 
     # Channels: orders:<customer id>:<order id> and stock:<book id>, so a subscriber can listen
     # to one order, to one customer's orders (a pattern) or to every order (admins).
@@ -67,19 +68,10 @@ class EventBus:
     async def listen(
         self, *, channels: Sequence[str] = (), patterns: Sequence[str] = ()
     ) -> AsyncIterator[dict[str, Any]]:
-        """Payloads published on `channels` or channels matching `patterns`, until the caller stops."""
-        with store_errors(STORE):
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            if channels:
-                await pubsub.subscribe(*channels)
-            if patterns:
-                await pubsub.psubscribe(*patterns)
-        try:
-            while True:
-                with store_errors(STORE):
-                    # A bounded wait: a blocking read would trip the client's socket timeout.
-                    message = await pubsub.get_message(timeout=1.0)
-                if message is not None and message["type"] in ("message", "pmessage"):
-                    yield orjson.loads(message["data"])
-        finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+        """Payloads published on `channels` or channels matching `patterns`, until the caller stops;
+        every listener of this bus shares its one Redis subscription (datasources/event_hub.py)."""
+        async for payload in self.hub.listen(channels=channels, patterns=patterns):
+            yield payload
+
+    async def aclose(self) -> None:
+        await self.hub.close()

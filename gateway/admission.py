@@ -88,14 +88,7 @@ class Admission:
             return Refused((_error(refused),), 405, headers=(("Allow", "POST"),))
         charged = await self.cost.charge(client, priced.requested)
         if charged is not None and not charged.taken:
-            throttled = Throttled("The cost budget is used up; retry after the Retry-After header's seconds.")
-            return Refused(
-                (_error(throttled),),
-                429,
-                "throttled",
-                (("Retry-After", str(charged.retry_after(priced.requested))),),
-                {"cost": self.cost.report(priced.requested, None, charged)},
-            )
+            return self._throttled(priced.requested, charged)
         return Admitted(query, request, priced, client, charged)
 
     def operation_type(self, query: str | None, operation_name: str | None) -> OperationType | None:
@@ -103,6 +96,24 @@ class Admission:
         document = self.cost.document(query) if query else None
         operation = get_operation_ast(document, operation_name) if document else None
         return operation.operation if operation else None
+
+    async def charge_again(self, admitted: Admitted) -> Refused | None:
+        """A subscription's price once more (for each event it delivers); a refusal when the
+        client's budget cannot pay."""
+        charged = await self.cost.charge(admitted.client, admitted.priced.requested)
+        if charged is not None and not charged.taken:
+            return self._throttled(admitted.priced.requested, charged)
+        return None
+
+    def _throttled(self, requested: int, charged: Throttle) -> Refused:
+        throttled = Throttled("The cost budget is used up; retry after the Retry-After header's seconds.")
+        return Refused(
+            (_error(throttled),),
+            429,
+            "throttled",
+            (("Retry-After", str(charged.retry_after(requested))),),
+            {"cost": self.cost.report(requested, None, charged)},
+        )
 
     async def settle(self, admitted: Admitted, data: Any) -> dict[str, Any]:
         """Gives back what the operation did not use; what its response reports as `extensions.cost`."""

@@ -4,13 +4,16 @@ Strawberry's handler runs whatever a `subscribe` message carries. This one first
 `Admission` the HTTP view asks (persisted-query rules, introspection, limits, cost, the budget), so
 an operation passes over a WebSocket exactly what it passes over HTTP; a refusal is the protocol's
 `error` message with the same coded errors. Queries and mutations are settled as over HTTP and
-report `extensions.cost`; a subscription is charged its price when it starts.
+report `extensions.cost`; a subscription is charged its price when it starts and for every event
+after the first, counts against its client's number of live subscriptions, and a connection ends
+when its token expires.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from typing import Any
 
@@ -24,12 +27,17 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     Operation,
     _OperationStreamClosed,  # the base class's own signal that it closed the socket
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
 from context import Context
+from errors import Throttled
 from gateway.admission import Admission, Admitted, OperationRequest, Refused
+from gateway.cost import budget_key
 from schema.errors import present_all
 
 
@@ -76,6 +84,27 @@ class AdmittedOperation(Operation[Context, None]):
 
 
 class AdmittedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._expiry: asyncio.Task[None] | None = None
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        expires_at = self.context.viewer.expires_at
+        if self.connection_acknowledged and expires_at is not None and self._expiry is None:
+            self._expiry = asyncio.create_task(self._close_at(expires_at))
+
+    async def _close_at(self, expires_at: int) -> None:
+        """A token is good until its `exp`, on a connection too: then the connection ends, and the
+        client reconnects with a fresh token."""
+        await asyncio.sleep(max(expires_at - self.context.settings.clock.timestamp(), 0))
+        await self.websocket.close(code=4403, reason="The token has expired.")
+
+    async def shutdown(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+        await super().shutdown()
+
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         # As the base class does, but keeping `extensions` (persisted queries) and letting a
         # missing `query` through to admission, which answers it as HTTP does.
@@ -91,7 +120,7 @@ class AdmittedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         ):
             limit = GraphQLError(
                 f"At most {self.max_subscriptions_per_connection} operations at once on one connection.",
-                extensions={"code": "BAD_USER_INPUT"},
+                extensions={"code": "THROTTLED"},
             )
             await self.send_message({"id": message["id"], "type": "error", "payload": [limit.formatted]})
             return
@@ -112,10 +141,19 @@ class AdmittedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         asked = OperationRequest(
             operation.query, operation.variables, operation.operation_name, operation.extensions
         )
+        host = request.client.host if request.client else None
+        # Counted before anything is awaited, so subscriptions arriving together cannot all pass.
+        live = (
+            admission.operation_type(operation.query, operation.operation_name) is OperationType.SUBSCRIPTION
+        )
+        client = budget_key(context.viewer, host)
+        if live and not self._take_live(client):
+            most = context.settings.subscriptions_per_client
+            refused = Throttled(f"At most {most} subscriptions at once per client; end one first.")
+            await operation.send_initial_errors([GraphQLError(refused.message, original_error=refused)])
+            return
         try:
-            decision = await admission.admit(
-                asked, context.viewer, request.client.host if request.client else None
-            )
+            decision = await admission.admit(asked, context.viewer, host)
             if isinstance(decision, Refused):
                 await operation.send_initial_errors(list(decision.errors))
                 return
@@ -134,6 +172,22 @@ class AdmittedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await operation.send_operation_message({"id": operation.id, "type": "complete"})
             self.operations.pop(operation.id, None)
             raise
+        finally:
+            if live:
+                self._give_live(client)
+
+    def _take_live(self, client: str) -> bool:
+        live: Counter[str] = self.context.request.app.state.live_subscriptions
+        if live[client] >= self.context.settings.subscriptions_per_client:
+            return False
+        live[client] += 1
+        return True
+
+    def _give_live(self, client: str) -> None:
+        live: Counter[str] = self.context.request.app.state.live_subscriptions
+        live[client] -= 1
+        if live[client] <= 0:
+            del live[client]
 
     async def _handle_pre_execution_error(
         self, operation: Operation[Context, None], result: PreExecutionError
@@ -145,7 +199,47 @@ class AdmittedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def _run_admitted(self, operation: AdmittedOperation, decision: Admitted) -> None:
         document = decision.priced.document
         definition = get_operation_ast(document, operation.operation_name) if document else None
-        settles = definition is not None and definition.operation is not OperationType.SUBSCRIPTION
+        if definition is not None and definition.operation is OperationType.SUBSCRIPTION:
+            await self._run_subscription(operation, decision)
+        else:
+            await self._run_once(operation, decision)
+
+    async def _run_once(self, operation: AdmittedOperation, decision: Admitted) -> None:
+        admission: Admission = self.context.request.app.state.admission
+
+        async def settled(result: ExecutionResult) -> ExecutionResult:
+            cost = await admission.settle(decision, result.data)
+            result.extensions = {**(result.extensions or {}), "cost": cost}
+            return result
+
+        await self._stream(operation, decision, settled)
+
+    async def _run_subscription(self, operation: AdmittedOperation, decision: Admitted) -> None:
+        admission: Admission = self.context.request.app.state.admission
+        first = True
+
+        async def charged(result: ExecutionResult) -> ExecutionResult | None:
+            # The price was taken when it started, for its first event; each later one pays again.
+            nonlocal first
+            if first:
+                first = False
+                return result
+            refused = await admission.charge_again(decision)
+            if refused is not None:
+                await operation.send_initial_errors(list(refused.errors))
+                return None
+            return result
+
+        await self._stream(operation, decision, charged)
+
+    async def _stream(
+        self,
+        operation: AdmittedOperation,
+        decision: Admitted,
+        each: Callable[[ExecutionResult], Awaitable[ExecutionResult | None]],
+    ) -> None:
+        """As the base class runs an operation, with `each` result passed through `each` first (None:
+        the operation was ended there)."""
         source = await self.schema.stream(
             decision.query,
             variable_values=operation.variables,
@@ -163,11 +257,11 @@ class AdmittedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     if not isinstance(result, ExecutionResult):
                         await self._reject_incremental_delivery(operation)
                         return
-                    if settles:
-                        cost = await self.context.request.app.state.admission.settle(decision, result.data)
-                        result.extensions = {**(result.extensions or {}), "cost": cost}
-                    await operation.send_next(result)
                     first = False
+                    passed = await each(result)
+                    if passed is None:
+                        return
+                    await operation.send_next(passed)
             except GraphQLError as error:
                 if not first:
                     raise

@@ -9,63 +9,18 @@ import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import token_for
-from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
-from httpx_ws.transport import ASGIWebSocketTransport
+from conftest import Socket, connect, token_for
+from httpx_ws import WebSocketDisconnect
 
 from auth.viewer import Role
 from config import Settings
 from datasources.stores import Stores
-
-PROTOCOL = "graphql-transport-ws"
-
-
-class Socket:
-    """A graphql-transport-ws client over one connection; each operation is read to its end."""
-
-    def __init__(self, ws: AsyncWebSocketSession) -> None:
-        self.ws = ws
-        self.ids = 0
-
-    async def receive(self) -> dict[str, Any]:
-        # receive_text raises on a binary frame, as graphql-ws and GraphiQL refuse one.
-        message: dict[str, Any] = json.loads(await self.ws.receive_text(timeout=20))
-        return message
-
-    async def operate(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
-        """Every message of one operation up to its `complete` or `error`."""
-        self.ids += 1
-        id = str(self.ids)
-        await self.ws.send_text(json.dumps({"id": id, "type": "subscribe", "payload": payload}))
-        messages = []
-        while True:
-            message = await self.receive()
-            if message.get("id") != id:
-                continue
-            messages.append(message)
-            if message["type"] in ("complete", "error"):
-                return messages
-
-
-@asynccontextmanager
-async def connect(app: Any, token: str | None = None) -> AsyncIterator[Socket]:
-    transport = ASGIWebSocketTransport(app=app)
-    async with (
-        httpx.AsyncClient(transport=transport, base_url="http://bookgraph.test") as http,
-        aconnect_ws("/graphql", http, subprotocols=[PROTOCOL]) as ws,
-    ):
-        socket = Socket(ws)
-        init = {"Authorization": f"Bearer {token}"} if token else {}
-        await ws.send_text(json.dumps({"type": "connection_init", "payload": init}))
-        assert (await socket.receive())["type"] == "connection_ack"
-        yield socket
 
 
 @dataclass
