@@ -238,8 +238,10 @@ class Checkout:
             confirmed = await self.orders.transition(order.id, ["PENDING"], "CONFIRMED")
         except Exception:
             log.exception("checkout failed; compensating", extra={"order_id": order.id})
-            await self._compensate(order)
-            raise
+            if not await self._compensate(order):
+                raise  # still PENDING: masked for the client, finished by recovery
+            # Rejected, its stock released: the answer a retry with the same key gets too.
+            return await self._settled(await self._current(order))
         if confirmed is None:
             # Someone else decided first (a cancellation, or recovery rejecting it).
             current = await self._current(order)
@@ -344,7 +346,8 @@ class Checkout:
         await self._stock_moved(await self.stock.release(order.id))
         return Result(problems=problems)
 
-    async def _compensate(self, order: OrderRow) -> None:
+    async def _compensate(self, order: OrderRow) -> bool:
+        """Rejects the order and releases its stock; False if that failed too."""
         problem = Problem(
             ["input"],
             "The order could not be completed and nothing was reserved; "
@@ -356,6 +359,8 @@ class Checkout:
         except Exception:
             # The order stays PENDING with its stock perhaps held: recovery finishes it.
             log.exception("compensation failed; recovery will finish the order", extra={"order_id": order.id})
+            return False
+        return True
 
     async def _settled(self, order: OrderRow) -> Result:
         """The answer for an order already decided: what a retry with the same key receives."""

@@ -239,13 +239,17 @@ async def test_a_failure_after_the_reservation_is_compensated(shop: Shop) -> Non
     customer = await _customer_id(shop, "buyer-10")
     books = {book: await _book_row(shop, book)}
 
-    with pytest.raises(SourceUnavailable):
-        await checkout.place(customer, key(), [LineRequest(book, 2)], books)
+    idempotency_key = key()
+    first = await checkout.place(customer, idempotency_key, [LineRequest(book, 2)], books)
 
+    # The first answer already says what happened, as a userError, not a masked INTERNAL.
+    assert first.order is None and [p.code.value for p in first.problems] == ["CHECKOUT_FAILED"]
     order_id, status = await _latest_order(shop, customer)
     assert status == "REJECTED"
     assert await shop.held(order_id) == {}
     assert await shop.stock(book) == before
+    retried = await checkout.place(customer, idempotency_key, [LineRequest(book, 2)], books)
+    assert retried.problems == first.problems
 
 
 async def _customer_id(shop: Shop, subject: str) -> int:
