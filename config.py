@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # Bounded clock skew between the token issuer and this server.
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=120)
     token_ttl_seconds: int = 7 * 24 * 3600
+    # The longest lifetime (`exp` minus `iat`) a token may have; longer ones are refused.
+    jwt_max_lifetime_seconds: int = Field(default=7 * 24 * 3600, ge=60)
 
     low_stock_threshold: int = Field(default=5, ge=0)
     # Checkout: the most copies of one book in one order line.
@@ -101,6 +103,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # The longest string a query or its variables may carry (no field takes more text than this).
     max_string_length: int = Field(default=10_000, ge=100)
+    # The longest query text, in characters (comments and whitespace included).
+    max_query_length: int = Field(default=20_000, ge=1000)
     # Limits checked before execution, and each client's cost budget (a leaky bucket in Redis:
     # `cost_bucket_size` points, refilled at `cost_restore_rate` points a second).
     max_query_depth: int = Field(default=15, ge=2)

@@ -39,6 +39,7 @@ ISSUE_ALGORITHM = "HS256"
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "ES256"})
 # A token is a header line, not a document: anything longer is refused before it is parsed.
 MAX_TOKEN_LENGTH = 8192
+ACCESS_TOKEN_TYPES = frozenset({"jwt", "at+jwt", "application/at+jwt"})
 # An unknown `kid` (a rotated key) refetches the key set, but at most once per this many seconds,
 # so a flood of made-up kids cannot make this server hammer the identity provider.
 JWKS_REFETCH_INTERVAL_SECONDS = 30.0
@@ -298,6 +299,11 @@ def _read_header(settings: Settings, token: str) -> tuple[Literal["HS256", "RS25
     except jwt.PyJWTError as exc:
         raise Unauthenticated(INVALID) from exc
     alg, kid = header.get("alg"), header.get("kid")
+    # RFC 8725 §3.11: a token of another kind (a refresh token, an ID token with its own `typ`)
+    # must not pass for an access token. No `typ`, `JWT` and RFC 9068's `at+jwt` are access tokens.
+    typ = header.get("typ")
+    if typ is not None and (not isinstance(typ, str) or typ.lower() not in ACCESS_TOKEN_TYPES):
+        raise Unauthenticated(INVALID)
     for allowed in settings.jwt_algorithms:
         if alg == allowed:
             if kid is not None and not isinstance(kid, str):
@@ -333,6 +339,10 @@ def _decode(settings: Settings, token: str, alg: str, key: str | PublicKey) -> V
         log.debug("token refused", extra={"reason": type(exc).__name__})
         raise Unauthenticated(INVALID) from exc
     _check_lifetime(claims, settings.clock.timestamp(), settings.jwt_leeway_seconds)
+    if claims["exp"] - claims["iat"] > settings.jwt_max_lifetime_seconds:
+        raise Unauthenticated("The token lives longer than this server accepts.")
+    if claims.get("token_use", "access") != "access" or claims.get("refresh_token") is not None:
+        raise Unauthenticated(INVALID)  # a refresh token presented as an access token
     return _viewer(claims)
 
 

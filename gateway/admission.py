@@ -77,6 +77,17 @@ class Admission:
         client = budget_key(viewer, client_host)
         if query is None:
             return Admitted(None, request, Priced(None), client, None)
+        if len(query) > self.settings.max_query_length:
+            too_long = GraphQLError(
+                f"The query is {len(query)} characters long, more than the maximum of "
+                f"{self.settings.max_query_length}.",
+                extensions={
+                    "code": "QUERY_TOO_COMPLEX",
+                    "length": len(query),
+                    "limit": self.settings.max_query_length,
+                },
+            )
+            return Refused((too_long,))
         if not self.settings.may_introspect(viewer.role.value) and uses_introspection(query):
             return Refused((_error(Forbidden("Introspection is not available to this client.")),))
         priced = self.cost.price(query, request.variables, request.operation_name)

@@ -29,7 +29,12 @@ from config import DEVELOPMENT_JWT_SECRET, Settings
 from errors import Unauthenticated
 
 STRONG_SECRET = "s" * 48
-MESSAGES = {"The token is invalid.", "The token has expired.", "The token is not valid yet."}
+MESSAGES = {
+    "The token is invalid.",
+    "The token has expired.",
+    "The token is not valid yet.",
+    "The token lives longer than this server accepts.",
+}
 
 
 def b64url(data: bytes) -> str:
@@ -82,6 +87,11 @@ async def test_a_valid_token_is_accepted(client: httpx.AsyncClient, settings: Se
     assert response.status_code == 200, response.text
     body = response.json()
     assert "errors" not in body and body["data"]["viewer"]["id"]
+    # Access tokens as identity providers type them (RFC 9068) pass too.
+    secret = settings.jwt_secret.get_secret_value()
+    for typ in ("JWT", "at+jwt"):
+        typed = jwt.encode(claims(), secret, algorithm="HS256", headers={"typ": typ})
+        assert (await ask_viewer(client, typed)).status_code == 200, typ
 
 
 async def test_every_attack_answers_401_unauthenticated(
@@ -112,6 +122,15 @@ async def test_every_attack_answers_401_unauthenticated(
         "exp Infinity": jwt.encode(claims(exp=float("inf")), secret, algorithm="HS256"),
         "exp as text": jwt.encode(claims(exp="tomorrow"), secret, algorithm="HS256"),
         "iat true": jwt.encode(claims(iat=True), secret, algorithm="HS256"),
+        # Other kinds of token, presented as access tokens (RFC 8725 §3.11).
+        "a refresh token's typ": jwt.encode(
+            claims(), secret, algorithm="HS256", headers={"typ": "refresh+jwt"}
+        ),
+        "a typ that is not text": jwt.encode(claims(), secret, algorithm="HS256", headers={"typ": 7}),
+        "token_use refresh": jwt.encode(claims(token_use="refresh"), secret, algorithm="HS256"),
+        "a year-long lifetime": jwt.encode(
+            claims(exp=int(time.time()) + 365 * 86_400), secret, algorithm="HS256"
+        ),
     }
     for name, token in attacks.items():
         response = await ask_viewer(client, token)
