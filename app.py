@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hmac
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -73,16 +74,23 @@ async def readyz(request: Request) -> Response:
     failing = {store for store, problem in problems.items() if problem}
     # Redis only caches and carries events: without it the API still answers, more slowly.
     status = "unavailable" if failing - {"redis"} else "degraded" if failing else "ready"
+    for store in sorted(failing):
+        # The driver's words (socket paths, host names) go to the log, not to whoever asks.
+        log.warning("store unavailable", extra={"store": store, "error": problems[store]})
     body: dict[str, Any] = {
         "status": status,
-        "stores": {
-            store: ("unavailable: " + problem if problem else "ok") for store, problem in problems.items()
-        },
+        "stores": {store: "unavailable" if problem else "ok" for store, problem in problems.items()},
     }
     return JSONResponse(body, status_code=503 if status == "unavailable" else 200)
 
 
-async def metrics(_: Request) -> Response:
+async def metrics(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    if settings.environment == "production" or settings.metrics_token is not None:
+        token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        given = request.headers.get("authorization", "")
+        if token is None or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return PlainTextResponse("Not Found", status_code=404)
     return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -164,7 +172,7 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
         executable,
         backend.verifier,
         origins,
-        graphql_ide="graphiql" if settings.graphiql else None,
+        graphql_ide="graphiql" if settings.serves_graphiql else None,
         # Only the current protocol: the legacy graphql-ws one is not offered.
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         max_subscriptions_per_connection=settings.subscriptions_per_connection,

@@ -141,7 +141,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     access_log: bool = True
-    graphiql: bool = True
+    # GraphiQL at /graphql for browsers: unset means in development only.
+    graphiql: bool | None = None
+    # /metrics: open in development and tests; elsewhere only with `Authorization: Bearer <this>`
+    # (unset: not served at all, so a public port never shows the operations and their timings).
+    metrics_token: SecretStr | None = None
 
     @field_validator("data_dir")
     @classmethod
@@ -211,6 +215,10 @@ class Settings(BaseSettings):
         if self.introspection_for is None:
             return self.environment == "development" or role in ("partner", "admin")
         return role in self.introspection_for
+
+    @property
+    def serves_graphiql(self) -> bool:
+        return self.graphiql if self.graphiql is not None else self.environment == "development"
 
     @property
     def clock(self) -> Clock:

@@ -17,9 +17,12 @@ class BearerTokenBackend(AuthenticationBackend):
         self.settings = settings
         self.verifier = TokenVerifier(settings)
 
+    # The operational endpoints act for nobody: /metrics checks its own token (METRICS_TOKEN).
+    UNAUTHENTICATED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, Viewer]:
         header = conn.headers.get("authorization")
-        if not header:
+        if not header or conn.url.path in self.UNAUTHENTICATED_PATHS:
             return AuthCredentials(), ANONYMOUS
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:

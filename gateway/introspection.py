@@ -8,12 +8,18 @@ from functools import lru_cache
 from graphql import FieldNode, FragmentDefinitionNode, GraphQLError, OperationDefinitionNode, parse, visit
 from graphql.language import Visitor
 
-INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+# `_service { sdl }` is the whole schema too (Apollo Federation's): for the same roles, which is
+# what a router's credential should be.
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "_service"})
 
 
 def uses_introspection(query: str) -> bool:
     # Most queries never name either field: no parse needed to say so.
-    if "__schema" not in query and "__type" not in query.replace("__typename", ""):
+    if (
+        "__schema" not in query
+        and "_service" not in query
+        and "__type" not in query.replace("__typename", "")
+    ):
         return False
     return _introspects(query)
 

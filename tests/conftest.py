@@ -95,6 +95,7 @@ def settings(orders_url: str, redis_url: str, tmp_path_factory: pytest.TempPathF
         redis_url=redis_url,
         redis_key_prefix=f"bookgraph-test-{RUN_ID}:",
         log_json=False,
+        graphiql=True,  # on in development only by default; the suite checks it is served
         # The suite sends thousands of queries from one address; the budget has tests of its own.
         cost_bucket_size=10_000_000,
         cost_restore_rate=1_000_000.0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import socket
 from typing import Any
@@ -9,10 +10,12 @@ from typing import Any
 import httpx
 import pytest
 from conftest import error_codes
+from pydantic import SecretStr
 
 from app import create_app
 from config import Settings
 from datasources.inventory import InventorySource
+from datasources.stores import Stores, redis_client
 
 
 async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
@@ -110,3 +113,33 @@ async def test_a_store_that_is_down_costs_only_its_fields(settings: Settings, st
             assert ready.status_code == 503
             assert ready.json()["stores"]["orders"].startswith("unavailable")
             assert ready.json()["stores"]["inventory"] == "ok"
+
+
+async def test_readiness_names_stores_and_keeps_driver_errors_in_the_log(
+    settings: Settings, stores: Stores, caplog: pytest.LogCaptureFixture
+) -> None:
+    dead = redis_client("redis://127.0.0.1:1/0", 0.5)
+    application = create_app(settings, stores=dataclasses.replace(stores, redis=dead))
+    async with application.router.lifespan_context(application), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=application), base_url="http://x"
+    ) as http:
+        with caplog.at_level(logging.WARNING, logger="bookgraph"):
+            ready = await http.get("/readyz")
+    await dead.aclose()
+    assert ready.json()["stores"]["redis"] == "unavailable"
+    assert "127.0.0.1:1" not in ready.text and "Error" not in ready.text
+    assert any(getattr(r, "store", None) == "redis" for r in caplog.records)
+
+
+async def test_metrics_need_their_token_in_production(settings: Settings, stores: Stores) -> None:
+    for token, expected in ((None, {None: 404}), ("m" * 32, {None: 404, "wrong": 404, "m" * 32: 200})):
+        guarded = settings.model_copy(
+            update={"environment": "production", "metrics_token": SecretStr(token) if token else None}
+        )
+        application = create_app(guarded, stores=stores)
+        async with application.router.lifespan_context(application), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=application), base_url="http://x"
+        ) as http:
+            for given, status in expected.items():
+                headers = {"Authorization": f"Bearer {given}"} if given else {}
+                assert (await http.get("/metrics", headers=headers)).status_code == status, (token, given)

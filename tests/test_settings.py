@@ -21,3 +21,21 @@ def test_every_list_setting_takes_json_or_commas(form: str, monkeypatch: pytest.
     assert settings.persisted_queries_enforced_for == ["partner", "admin"]
     assert settings.cors_allow_origins == ["https://a.example", "https://b.example"]
     assert settings.jwt_algorithms == ["HS256", "HS256"]
+
+
+def production(**overrides: object) -> Settings:
+    return Settings(
+        environment="production",
+        jwt_secret="s" * 40,
+        inventory_database_url="sqlite+aiosqlite:///x.db",
+        orders_database_url="postgresql+asyncpg://x/y",
+        redis_url="redis://x",
+        qdrant_url="http://x:6333",
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+def test_production_serves_no_graphiql_unless_asked() -> None:
+    assert not production().serves_graphiql
+    assert production(graphiql=True).serves_graphiql
+    assert Settings(environment="development").serves_graphiql

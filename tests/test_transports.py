@@ -119,9 +119,14 @@ ATTACKS: dict[str, tuple[Role | None, dict[str, Any], str]] = {
         },
         "QUERY_TOO_COMPLEX",
     ),
-    "a 30,000-character query": (None, {"query": "{ genres { name" + " " * 30_000 + "} }"}, "QUERY_TOO_COMPLEX"),
+    "a 30,000-character query": (
+        None,
+        {"query": "{ genres { name" + " " * 30_000 + "} }"},
+        "QUERY_TOO_COMPLEX",
+    ),
     "anonymous introspection": (None, {"query": "{ __schema { types { name } } }"}, "FORBIDDEN"),
     "anonymous __type": (None, {"query": '{ __type(name: "Order") { fields { name } } }'}, "FORBIDDEN"),
+    "anonymous _service": (None, {"query": "{ _service { sdl } }"}, "FORBIDDEN"),
     "a hash that does not match": (
         None,
         {
