@@ -19,7 +19,7 @@ from auth.viewer import Viewer
 from datasources.base import StoreSource, grouped, in_key_order, loader, store_errors
 from datasources.orders_tables import customers, order_events, order_lines, orders
 from datasources.paging import Page, SortKey, after_key, page_of, partitioned
-from errors import Forbidden, NotFound, Unauthenticated
+from errors import NotFound, Unauthenticated
 
 STORE = "orders"
 
@@ -259,18 +259,16 @@ class OrdersSource(StoreSource):
         if not self.viewer.is_authenticated:
             raise Unauthenticated("Sign in to see orders.")
         order = await self.orders_by_id.load(order_id)
-        if order is None:
+        # Someone else's order answers exactly as one that does not exist: which IDs exist is
+        # not for other customers to learn.
+        if order is None or not await self.may_see_customer(order.customer_id):
             raise NotFound("No order has this ID.")
-        if not await self.may_see_customer(order.customer_id):
-            raise Forbidden("This order belongs to another customer.")
         return order
 
     async def visible_customer(self, customer_id: int) -> CustomerRow:
         if not self.viewer.is_authenticated:
             raise Unauthenticated("Sign in to see customers.")
         customer = await self.customers_by_id.load(customer_id)
-        if customer is None:
+        if customer is None or not await self.may_see_customer(customer_id):
             raise NotFound("No customer has this ID.")
-        if not await self.may_see_customer(customer_id):
-            raise Forbidden("You may only see your own customer record.")
         return customer

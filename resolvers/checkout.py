@@ -62,10 +62,8 @@ async def _order_for(info: Info, global_id: str) -> OrderRow | Result:
         return _failed("id", "No order has this ID.", ProblemCode.UNKNOWN_ORDER)
     try:
         return await info.context.orders.visible_order(pk)
-    except NotFound:
+    except NotFound:  # someone else's order too
         return _failed("id", "No order has this ID.", ProblemCode.UNKNOWN_ORDER)
-    except Forbidden as exc:
-        return _failed("id", exc.message, ProblemCode.FORBIDDEN)
 
 
 async def cancel_order(info: Info, id: strawberry.ID) -> CancelOrderPayload:

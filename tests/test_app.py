@@ -120,9 +120,10 @@ async def test_readiness_names_stores_and_keeps_driver_errors_in_the_log(
 ) -> None:
     dead = redis_client("redis://127.0.0.1:1/0", 0.5)
     application = create_app(settings, stores=dataclasses.replace(stores, redis=dead))
-    async with application.router.lifespan_context(application), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=application), base_url="http://x"
-    ) as http:
+    async with (
+        application.router.lifespan_context(application),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://x") as http,
+    ):
         with caplog.at_level(logging.WARNING, logger="bookgraph"):
             ready = await http.get("/readyz")
     await dead.aclose()
@@ -137,9 +138,10 @@ async def test_metrics_need_their_token_in_production(settings: Settings, stores
             update={"environment": "production", "metrics_token": SecretStr(token) if token else None}
         )
         application = create_app(guarded, stores=stores)
-        async with application.router.lifespan_context(application), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=application), base_url="http://x"
-        ) as http:
+        async with (
+            application.router.lifespan_context(application),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://x") as http,
+        ):
             for given, status in expected.items():
                 headers = {"Authorization": f"Bearer {given}"} if given else {}
                 assert (await http.get("/metrics", headers=headers)).status_code == status, (token, given)

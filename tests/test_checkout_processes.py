@@ -202,7 +202,7 @@ async def test_a_customer_cannot_follow_another_customers_order(
     await socket.close()
     # Refused as the order(id:) query refuses it, and the subscription ends there.
     assert answer["type"] == "next" and answer["payload"]["data"] is None
-    assert [e["extensions"]["code"] for e in answer["payload"]["errors"]] == ["FORBIDDEN"]
+    assert [e["extensions"]["code"] for e in answer["payload"]["errors"]] == ["NOT_FOUND"]
     assert done == {"id": "1", "type": "complete"}
 
 

@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from auth.tokens import issue_token
 from auth.viewer import Role
 from config import Settings
+from schema.relay import to_global_id
 
 VIEWER = "{ viewer { id name email orders(first: 5) { totalCount edges { node { id number status total { amount } lines { quantity unitPrice { amount } subtotal { amount } bookId book { id title } } } } } } }"
 
@@ -63,14 +64,21 @@ async def test_a_customer_cannot_read_another_customers_order(gql: Any) -> None:
         as_="demo-customer-2",
     )
     assert foreign["data"] == {"order": None}
-    assert error_codes(foreign) == ["FORBIDDEN"]
+    # Answered exactly as an order that does not exist: other customers learn nothing of it.
+    missing = await gql(
+        "query ($id: ID!) { order(id: $id) { number lines { quantity } } }",
+        {"id": to_global_id("Order", 10**9)},
+        as_="demo-customer-2",
+    )
+    assert error_codes(foreign) == ["NOT_FOUND"]
+    assert [e["message"] for e in foreign["errors"]] == [e["message"] for e in missing["errors"]]
 
     via_node = await gql(
         "query ($id: ID!) { node(id: $id) { ... on Order { number } } }",
         {"id": order["id"]},
         as_="demo-customer-2",
     )
-    assert via_node["data"] == {"node": None} and error_codes(via_node) == ["FORBIDDEN"]
+    assert via_node["data"] == {"node": None} and error_codes(via_node) == ["NOT_FOUND"]
 
     anonymous = await gql("query ($id: ID!) { order(id: $id) { number } }", {"id": order["id"]})
     assert anonymous["data"] == {"order": None} and error_codes(anonymous) == ["UNAUTHENTICATED"]
@@ -89,7 +97,7 @@ async def test_customer_node_is_visible_only_to_that_customer(gql: Any) -> None:
     mine = await gql("query ($id: ID!) { node(id: $id) { id } }", {"id": me}, as_="demo-customer-3")
     assert mine["data"] == {"node": {"id": me}} and "errors" not in mine
     theirs = await gql("query ($id: ID!) { node(id: $id) { id } }", {"id": me}, as_="demo-customer-4")
-    assert theirs["data"] == {"node": None} and error_codes(theirs) == ["FORBIDDEN"]
+    assert theirs["data"] == {"node": None} and error_codes(theirs) == ["NOT_FOUND"]
 
 
 async def test_unknown_order_is_not_found(gql: Any) -> None:
@@ -150,5 +158,5 @@ async def test_aliases_and_fragments_do_not_get_around_the_row_rule(gql: Any) ->
         as_="demo-customer-2",
     )
     assert body["data"]["a"] is None and body["data"]["b"] is None and body["data"]["c"] == [None]
-    assert error_codes(body) == ["FORBIDDEN"] * 3
+    assert error_codes(body) == ["NOT_FOUND"] * 3
     assert order["number"] not in str(body)

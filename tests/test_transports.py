@@ -198,7 +198,7 @@ ATTACKS: dict[str, tuple[Role | None, dict[str, Any], str]] = {
     "someone else's order": (
         Role.CUSTOMER,
         {"query": '{ order(id: "T3JkZXI6MQ==") { number } }'},
-        "FORBIDDEN",
+        "NOT_FOUND",
     ),
     "an anonymous mutation": (
         None,
