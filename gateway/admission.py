@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from graphql import GraphQLError, OperationType, get_operation_ast
+from graphql import GraphQLError, OperationType, get_operation_ast, validate
 
 from auth.viewer import Viewer
 from config import Settings
@@ -24,6 +24,10 @@ from gateway.introspection import uses_introspection
 from gateway.persisted import PersistedQueries
 
 Outcome = Literal["refused", "throttled"]
+
+# Every request pays at least this, refused ones too; registering an APQ document pays this more.
+MINIMUM_CHARGE = 1
+REGISTRATION_CHARGE = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,16 @@ class Admission:
     async def admit(
         self, request: OperationRequest, viewer: Viewer, client_host: str | None
     ) -> Admitted | Refused:
+        client = budget_key(viewer, client_host)
+        decision = await self._decide(request, viewer, client)
+        if isinstance(decision, Refused):
+            # Nothing is free, a refusal included: a client cannot loop on the server for nothing.
+            charged = await self.cost.charge(client, MINIMUM_CHARGE)
+            if charged is not None and not charged.taken and decision.outcome != "throttled":
+                return self._throttled(MINIMUM_CHARGE, charged)
+        return decision
+
+    async def _decide(self, request: OperationRequest, viewer: Viewer, client: str) -> Admitted | Refused:
         resolved = await self.persisted.resolve(request.query, request.extensions, viewer)
         if resolved.error is not None:
             # PERSISTED_QUERY_NOT_FOUND is a step of the protocol, not a failure: clients (Apollo
@@ -74,7 +88,6 @@ class Admission:
         if text is not None:
             return Refused((text,))
         query = resolved.query
-        client = budget_key(viewer, client_host)
         if query is None:
             return Admitted(None, request, Priced(None), client, None)
         if len(query) > self.settings.max_query_length:
@@ -97,10 +110,26 @@ class Admission:
             # A persisted mutation asked for by its hash over GET: GET is meant to be safe to repeat.
             refused = MethodNotAllowed("Mutations are sent with POST, never with GET.")
             return Refused((_error(refused),), 405, headers=(("Allow", "POST"),))
-        charged = await self.cost.charge(client, priced.requested)
+        if resolved.register is not None:
+            registered = await self._register(resolved.register, query, priced, client)
+            if registered is not None:
+                return registered
+        charge = max(priced.requested, MINIMUM_CHARGE)
+        charged = await self.cost.charge(client, charge)
         if charged is not None and not charged.taken:
-            return self._throttled(priced.requested, charged)
+            return self._throttled(charge, charged)
         return Admitted(query, request, priced, client, charged)
+
+    async def _register(self, digest: str, query: str, priced: Priced, client: str) -> Refused | None:
+        """Stores an APQ document for every process, once it is known to be worth storing: it
+        parses, passes the limits (done by now) and validates, and its client pays for the space."""
+        if priced.document is None or validate(self.cost.schema, priced.document):
+            return None  # not stored: Strawberry reports the parse or validation errors as usual
+        charged = await self.cost.charge(client, REGISTRATION_CHARGE)
+        if charged is not None and not charged.taken:
+            return self._throttled(REGISTRATION_CHARGE, charged)
+        await self.persisted.register(digest, query)
+        return None
 
     def operation_type(self, query: str | None, operation_name: str | None) -> OperationType | None:
         """The type of the operation `query` names, from the parse cache; None if it has none."""

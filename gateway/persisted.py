@@ -96,6 +96,7 @@ class Manifest:
 class Resolved:
     query: str | None
     error: BookgraphError | None = None
+    register: str | None = None  # the hash to store `query` under, once admission accepts it
 
 
 class PersistedQueries:
@@ -146,9 +147,8 @@ class PersistedQueries:
                         None, PersistedQueryNotInList("Only the app's registered operations may run.")
                     )
                 return Resolved(query)
-            if self.mode == "apq":
-                self._remember(digest, query)
-                await self.store.put(digest, query)
+            if self.mode == "apq" and self._lookup(digest, viewer) is None:
+                return Resolved(query, register=digest)
             return Resolved(query)
         known = self._lookup(digest, viewer)
         if known is None and not self.allowlisted(viewer) and self.mode == "apq":
@@ -160,6 +160,11 @@ class PersistedQueries:
         if self.allowlisted(viewer):
             return Resolved(None, PersistedQueryNotInList("Only the app's registered operations may run."))
         return Resolved(None, PersistedQueryNotFound())
+
+    async def register(self, digest: str, query: str) -> None:
+        """Stores a document admission has accepted (it parses, validates and was paid for)."""
+        self._remember(digest, query)
+        await self.store.put(digest, query)
 
     def _lookup(self, digest: str, viewer: Viewer) -> str | None:
         if digest in self.manifest.operations:

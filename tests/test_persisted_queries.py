@@ -53,6 +53,58 @@ async def test_apq_miss_register_hit_and_get(client: httpx.AsyncClient) -> None:
     assert cached.status_code == 200 and cached.json()["data"] == registered["data"]
 
 
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "{ genres { name ",  # does not parse
+        "{ genres { colour } }",  # does not validate
+        "{ genres { name " + " " * 30_000 + "} }",  # over the length limit
+    ],
+)
+async def test_only_documents_that_parse_and_validate_are_registered(
+    client: httpx.AsyncClient, junk: str
+) -> None:
+    text = junk + f" # {uuid.uuid4().hex}"
+    digest = sha256(text)
+    refused = (await client.post("/graphql", json={"query": text, "extensions": persisted(digest)})).json()
+    assert refused["errors"] and "data" not in refused
+    # Not stored: the hash alone is still unknown, here and to every other process.
+    again = (await client.post("/graphql", json={"extensions": persisted(digest)})).json()
+    assert error_codes(again) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+
+async def test_registering_and_refusals_are_paid_for(settings: Settings, stores: Stores) -> None:
+    from app import create_app
+
+    tight = settings.model_copy(
+        update={
+            "cost_bucket_size": 40,
+            "cost_restore_rate": 0.01,
+            "redis_key_prefix": f"{settings.redis_key_prefix}paid-{uuid.uuid4().hex[:6]}:",
+        }
+    )
+    application = create_app(tight, stores=stores)
+    async with application.router.lifespan_context(application), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=application), base_url="http://x"
+    ) as http:
+
+        async def available(body: dict[str, Any]) -> float:
+            answer = (await http.post("/graphql", json=body)).json()
+            return float(answer["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"])
+
+        # A query that costs nothing still pays the minimum.
+        free = await available({"query": "{ __typename }"})
+        assert free == pytest.approx(39, abs=0.5)
+        query = "{ __typename " + f"n{uuid.uuid4().hex}: __typename }}"
+        registering = await available({"query": query, "extensions": persisted(sha256(query))})
+        assert registering == pytest.approx(free - 1 - 10, abs=0.5)  # the minimum and the registration
+        # A loop of refusals runs dry like anything else.
+        statuses = [
+            (await http.post("/graphql", json={"query": "{ nope }"})).status_code for _ in range(40)
+        ]
+    assert 429 in statuses
+
+
 async def test_a_hash_that_does_not_match_its_text_is_refused(client: httpx.AsyncClient) -> None:
     body = {"query": "{ genres { name } }", "extensions": persisted(sha256("{ something else }"))}
     assert error_codes((await client.post("/graphql", json=body)).json()) == ["PERSISTED_QUERY_HASH_MISMATCH"]
