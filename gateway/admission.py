@@ -17,7 +17,14 @@ from graphql import GraphQLError, OperationType, get_operation_ast, validate
 from auth.viewer import Viewer
 from config import Settings
 from datasources.budgets import Throttle
-from errors import BookgraphError, Forbidden, MethodNotAllowed, PersistedQueryNotFound, Throttled
+from errors import (
+    BadUserInput,
+    BookgraphError,
+    Forbidden,
+    MethodNotAllowed,
+    PersistedQueryNotFound,
+    Throttled,
+)
 from gateway.cost import Priced, QueryCost, budget_key
 from gateway.inputs import check_variables
 from gateway.introspection import uses_introspection
@@ -39,6 +46,7 @@ class OperationRequest:
     operation_name: str | None = None
     extensions: dict[str, Any] | None = None
     read_only: bool = False  # GET: only queries may run
+    streams: bool = True  # the transport can carry a subscription's events (HTTP here cannot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +114,13 @@ class Admission:
         priced = self.cost.price(query, request.variables, request.operation_name)
         if priced.errors:
             return Refused(priced.errors)
-        if request.read_only and self.operation_type(query, request.operation_name) is OperationType.MUTATION:
+        kind = self.operation_type(query, request.operation_name)
+        if not request.streams and kind is OperationType.SUBSCRIPTION:
+            streaming = BadUserInput(
+                "Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql."
+            )
+            return Refused((_error(streaming),))
+        if request.read_only and kind is OperationType.MUTATION:
             # A persisted mutation asked for by its hash over GET: GET is meant to be safe to repeat.
             refused = MethodNotAllowed("Mutations are sent with POST, never with GET.")
             return Refused((_error(refused),), 405, headers=(("Allow", "POST"),))

@@ -100,6 +100,15 @@ class GraphQLApp(GraphQL[Context, None]):
         # orjson is several times faster than json.dumps on large responses.
         return orjson.dumps(data)
 
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        # An operation is an object (a batch, a list of them): `"{ q }"` or `1` would reach
+        # Strawberry's `.get()` and fail there as a server error.
+        items = parsed if isinstance(parsed, list) else [parsed]
+        if not all(isinstance(item, dict) for item in items):
+            raise HTTPException(400, "A GraphQL request is a JSON object (a batch, an array of them).")
+        return parsed
+
     def decode_json(self, data: str | bytes) -> object:
         # orjson refuses JSON nested deeper than 1,024 levels and invalid UTF-8 with a decode error
         # (the client's: a 400); json.loads raised RecursionError on deep nesting, a 500.
@@ -184,6 +193,7 @@ class GraphQLApp(GraphQL[Context, None]):
             request_data.operation_name,
             request_data.extensions,
             read_only=read_only,
+            streams=False,
         )
         decision = await admission.admit(
             asked, context.viewer, request.client.host if request.client else None

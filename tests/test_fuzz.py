@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+import sqlalchemy as sa
 from conftest import ROOT, Shop, token_for
 from graphql import (
     NameNode,
@@ -269,3 +270,136 @@ async def test_generated_operations_never_break_the_server(
     assert not failures, f"{len(failures)} of {len(documents[role])} operations failed:\n" + "\n".join(
         failures
     )
+
+
+# --- Variables and raw bodies -------------------------------------------------------------------
+# The operations above carry their values inline; clients send them as variables, which graphql-core
+# coerces on another path (it is where `null` for `Int!` once answered INTERNAL). So: the app's own
+# operations with any JSON as their variables, and bodies that are not well-formed requests at all.
+
+OPERATIONS = sorted((ROOT / "gql" / "operations").glob("*.graphql"))
+EXAMPLES_OF_VARIABLES = 300
+EXAMPLES_OF_BODIES = 200
+
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40)
+    | st.sampled_from(["", "\x00", "\ud800", "x" * 20_000, to_global_id("Book", 1), to_global_id("Order", 1)])
+)
+json_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def variables_strategy() -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
+    def for_operation(path: Any) -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
+        text = path.read_text()
+        names = sorted(set(re.findall(r"\$(\w+)\s*:", text)))
+        # Each declared variable given any value or left out, and now and then one nobody declared.
+        declared = st.fixed_dictionaries({}, optional={name: json_values for name in names})
+        extra = st.dictionaries(st.sampled_from(["unknown", "first", "input"]), json_values, max_size=1)
+        return st.tuples(st.just(text), st.builds(lambda a, b: {**b, **a}, declared, extra))
+
+    return st.one_of([for_operation(path) for path in OPERATIONS])
+
+
+def raw_bodies_strategy() -> st.SearchStrategy[tuple[bytes, str]]:
+    fragments = st.sampled_from(
+        [
+            '{"query":',
+            '"{ genres { name } }"',
+            '"variables":',
+            '"extensions":',
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            "null",
+            "1e999",
+            '"\\ud800"',
+            '"\\u0000"',
+            "\xff",
+            '{"persistedQuery": {"version": 1}}',
+        ]
+    )
+    texts = st.lists(fragments, max_size=12).map("".join).map(lambda t: t.encode("utf-8", "surrogatepass"))
+    bodies = st.binary(max_size=300) | texts
+    types = st.sampled_from(
+        [
+            "application/json",
+            "application/graphql-response+json",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "",
+        ]
+    )
+    return st.tuples(bodies, types)
+
+
+def draw(strategy: st.SearchStrategy[Any], count: int, seed_value: int) -> list[Any]:
+    drawn: list[Any] = []
+
+    @seed(seed_value)
+    @hypothesis_settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
+    @given(strategy)
+    def collect(example: Any) -> None:
+        drawn.append(example)
+
+    collect()
+    return drawn
+
+
+async def order_count(shop: Shop) -> int:
+    async with shop.stores.orders.connect() as conn:
+        return int((await conn.execute(sa.text("SELECT count(*) FROM orders"))).scalar_one())
+
+
+async def test_any_variables_are_answered_with_coded_errors_and_change_nothing_when_refused(
+    fuzz_http: httpx.AsyncClient, shop: Shop
+) -> None:
+    headers = {
+        "Authorization": f"Bearer {token_for(shop.settings, 'fuzz-variables')}",
+        "Content-Type": "application/json",
+    }
+    examples = draw(variables_strategy(), EXAMPLES_OF_VARIABLES, 11)
+    assert len(examples) >= EXAMPLES_OF_VARIABLES * 0.9
+    failures = []
+    for document, variables in examples:
+        before = await order_count(shop)
+        # ensure_ascii: a lone surrogate can only travel escaped.
+        body = json.dumps({"query": document, "variables": variables})
+        response = await fuzz_http.post("/graphql", content=body, headers=headers)
+        found = problems(document + body, response)
+        placed = (
+            ((response.json().get("data") or {}).get("placeOrder") or {}).get("order") if not found else None
+        )
+        if not found and placed is None and await order_count(shop) != before:
+            found.append("refused, yet an order was stored")
+        if found:
+            failures.append(f"--- HTTP {response.status_code}, variables {body[:300]}:\n" + "\n".join(found))
+    assert not failures, f"{len(failures)} of {len(examples)} failed:\n" + "\n".join(failures[:20])
+
+
+async def test_raw_bodies_never_break_the_server(fuzz_http: httpx.AsyncClient) -> None:
+    examples = draw(raw_bodies_strategy(), EXAMPLES_OF_BODIES, 12)
+    failures = []
+    for content, content_type in examples:
+        headers = {"Content-Type": content_type} if content_type else {}
+        response = await fuzz_http.post("/graphql", content=content, headers=headers)
+        if found := problems(content.decode("utf-8", "replace"), response):
+            failures.append(f"--- {content_type} {content[:200]!r}:\n" + "\n".join(found))
+    assert not failures, f"{len(failures)} of {len(examples)} failed:\n" + "\n".join(failures[:20])

@@ -27,6 +27,11 @@ BODIES: dict[str, bytes] = {
     "a lone surrogate escaped in the query": b'{"query": "{ books(first: 1, filter: { titleContains: \\"\\ud800\\" }) { totalCount } }"}',
     "a lone surrogate in a variable": b'{"query": "query ($t: String) { genres { name } }", "variables": {"t": "\\ud800"}}',
     "not JSON": b"{query",
+    "a JSON string": b'"{ genres { name } }"',
+    "a JSON number": b"1",
+    "JSON null": b"null",
+    "an array of numbers": b"[1, 2]",
+    "a subscription over HTTP": b'{"query": "subscription { stockChanged(bookIds: [\\"Qm9vazox\\"]) { bookId } }"}',
     "an empty body": b"",
 }
 

@@ -84,9 +84,10 @@ async def test_registering_and_refusals_are_paid_for(settings: Settings, stores:
         }
     )
     application = create_app(tight, stores=stores)
-    async with application.router.lifespan_context(application), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=application), base_url="http://x"
-    ) as http:
+    async with (
+        application.router.lifespan_context(application),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://x") as http,
+    ):
 
         async def available(body: dict[str, Any]) -> float:
             answer = (await http.post("/graphql", json=body)).json()
@@ -99,9 +100,7 @@ async def test_registering_and_refusals_are_paid_for(settings: Settings, stores:
         registering = await available({"query": query, "extensions": persisted(sha256(query))})
         assert registering == pytest.approx(free - 1 - 10, abs=0.5)  # the minimum and the registration
         # A loop of refusals runs dry like anything else.
-        statuses = [
-            (await http.post("/graphql", json={"query": "{ nope }"})).status_code for _ in range(40)
-        ]
+        statuses = [(await http.post("/graphql", json={"query": "{ nope }"})).status_code for _ in range(40)]
     assert 429 in statuses
 
 
