@@ -33,4 +33,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
 
 # Apply migrations with `docker run … bookgraph migrate` before rolling out a new version.
 # SIGTERM: stop accepting, finish requests in flight (up to 20 s), then exit.
-CMD ["uvicorn", "app:app_from_environment", "--factory", "--host", "0.0.0.0", "--port", "8000", "--no-access-log", "--proxy-headers", "--timeout-graceful-shutdown", "20"]
+# `bookgraph serve`, not bare uvicorn: it adds the deadline on request headers (slow clients).
+CMD ["bookgraph", "serve", "--host", "0.0.0.0", "--port", "8000", "--no-migrate"]

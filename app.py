@@ -190,7 +190,11 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             Middleware(RequestContextMiddleware, log_requests=settings.access_log),
             # Before authentication: a preflight carries no token.
             origins.middleware(settings),
-            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodySizeLimitMiddleware,
+                max_bytes=settings.max_body_bytes,
+                timeout_seconds=settings.request_body_timeout_seconds,
+            ),
             Middleware(
                 AuthenticationMiddleware,
                 backend=backend,

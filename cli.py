@@ -221,6 +221,8 @@ def serve(
             # formats uvicorn's own lines too.
             access_log=False,
             log_config=None,
+            # httptools with a deadline on request headers (gateway/slow_clients.py).
+            http="gateway.slow_clients:HeaderDeadlineProtocol",
             timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
         )
     finally:

@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     # client (token subject, or address when anonymous) in one server process.
     subscriptions_per_connection: int = Field(default=20, ge=1)
     subscriptions_per_client: int = Field(default=50, ge=1)
+    # Slow clients: a request's headers must arrive within this many seconds of its first byte (or
+    # of the connection), and each part of its body within the second figure.
+    request_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    request_body_timeout_seconds: float = Field(default=15.0, gt=0)
     # The largest request body accepted (a query with its variables), in bytes.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # The longest string a query or its variables may carry (no field takes more text than this).

@@ -4,6 +4,7 @@ every command they run exists, probes point at the real endpoints, selectors mat
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,10 @@ def test_compose_runs_the_api_the_worker_and_every_store() -> None:
 
 def test_the_image_is_multi_stage_non_root_and_checks_its_health() -> None:
     dockerfile = (DEPLOY.parent / "Dockerfile").read_text()
+    [command] = [
+        json.loads(line.removeprefix("CMD ")) for line in dockerfile.splitlines() if line.startswith("CMD [")
+    ]
+    assert_runs(command)
     stages = [line for line in dockerfile.splitlines() if line.startswith("FROM ")]
     assert len(stages) == 2 and stages[0].endswith(" AS build")
     assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in dockerfile
