@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     introspection_for: Annotated[
         list[Literal["anonymous", "customer", "partner", "admin"]] | None, NoDecode
     ] = None
+    # New APQ documents a client (token subject, or address) may register in a day.
+    apq_registrations_per_client: int = Field(default=200, ge=1)
     # Live operations: at most this many at once on one WebSocket, and this many subscriptions per
     # client (token subject, or address when anonymous) in one server process.
     subscriptions_per_connection: int = Field(default=20, ge=1)

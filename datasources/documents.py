@@ -29,6 +29,20 @@ class DocumentStore:
             return None
         return value.decode() if isinstance(value, bytes) else value
 
+    async def count_registration(self, client: str) -> int | None:
+        """How many documents `client` has registered in the last day, this one included (None:
+        Redis is down, and the registration is a no-op anyway)."""
+        key = f"{self.prefix}count:{client}"
+        try:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.incr(key)
+            pipe.expire(key, 86_400, nx=True)
+            count, _ = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            log.warning("persisted query store unavailable", extra={"error": repr(exc)})
+            return None
+        return int(count)
+
     async def put(self, sha256: str, document: str) -> None:
         try:
             await self.redis.set(self.prefix + sha256, document, ex=self.ttl)

@@ -142,6 +142,12 @@ class Admission:
         charged = await self.cost.charge(client, REGISTRATION_CHARGE)
         if charged is not None and not charged.taken:
             return self._throttled(REGISTRATION_CHARGE, charged)
+        most = self.settings.apq_registrations_per_client
+        if (await self.persisted.registrations(client) or 0) > most:
+            refused = Throttled(
+                f"At most {most} new persisted queries a day per client; send it without `persistedQuery`."
+            )
+            return Refused((_error(refused),), 429, "throttled")
         await self.persisted.register(digest, query)
         return None
 

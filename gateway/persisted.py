@@ -161,6 +161,9 @@ class PersistedQueries:
             return Resolved(None, PersistedQueryNotInList("Only the app's registered operations may run."))
         return Resolved(None, PersistedQueryNotFound())
 
+    async def registrations(self, client: str) -> int | None:
+        return await self.store.count_registration(client)
+
     async def register(self, digest: str, query: str) -> None:
         """Stores a document admission has accepted (it parses, validates and was paid for)."""
         self._remember(digest, query)

@@ -104,6 +104,29 @@ async def test_registering_and_refusals_are_paid_for(settings: Settings, stores:
     assert 429 in statuses
 
 
+async def test_registrations_per_client_are_bounded(settings: Settings, stores: Stores) -> None:
+    from app import create_app
+
+    bounded = settings.model_copy(
+        update={
+            "apq_registrations_per_client": 3,
+            "redis_key_prefix": f"{settings.redis_key_prefix}bounded-{uuid.uuid4().hex[:6]}:",
+        }
+    )
+    application = create_app(bounded, stores=stores)
+    async with (
+        application.router.lifespan_context(application),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://x") as http,
+    ):
+        answers = []
+        for _ in range(5):
+            query = unique_query()
+            body = {"query": query, "extensions": persisted(sha256(query))}
+            answers.append(await http.post("/graphql", json=body))
+    assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
+    assert error_codes(answers[3].json()) == ["THROTTLED"] and "3 new persisted queries" in answers[3].text
+
+
 async def test_a_hash_that_does_not_match_its_text_is_refused(client: httpx.AsyncClient) -> None:
     body = {"query": "{ genres { name } }", "extensions": persisted(sha256("{ something else }"))}
     assert error_codes((await client.post("/graphql", json=body)).json()) == ["PERSISTED_QUERY_HASH_MISMATCH"]
