@@ -184,3 +184,15 @@ async def test_the_websocket_handshake_follows_the_same_origins(storefront: Any)
             ):
                 pass
         assert refused.value.code == 1008
+
+
+async def test_large_answers_are_compressed_for_clients_that_accept_it(client: httpx.AsyncClient) -> None:
+    query = {"query": "{ books(first: 100) { edges { node { id title description price { amount } } } } }"}
+    plain = await client.post("/graphql", json=query, headers={"Accept-Encoding": "identity"})
+    packed = await client.post("/graphql", json=query, headers={"Accept-Encoding": "gzip, br"})
+    assert "content-encoding" not in plain.headers
+    assert (
+        packed.headers["content-encoding"] == "gzip" and "accept-encoding" in packed.headers["vary"].lower()
+    )
+    assert packed.json() == plain.json()  # httpx decodes it
+    assert int(packed.headers["content-length"]) < len(plain.content) / 3
