@@ -389,21 +389,30 @@ def bench(
 
 @app.command()
 def schema(
-    output: Annotated[Path, typer.Option(help="Where to write the SDL.")] = ROOT / "gql" / "schema.graphql",
-    check: Annotated[bool, typer.Option(help="Fail if the file differs instead of writing it.")] = False,
+    output: Annotated[
+        Path, typer.Option(help="Where to write the clients' SDL (no federation internals).")
+    ] = ROOT / "gql" / "schema.graphql",
+    subgraph_output: Annotated[
+        Path, typer.Option(help="Where to write the subgraph SDL, for routers.")
+    ] = ROOT / "gql" / "subgraph.graphql",
+    check: Annotated[bool, typer.Option(help="Fail if a file differs instead of writing it.")] = False,
 ) -> None:
-    """Write the GraphQL schema (SDL) that clients build against."""
+    """Write the GraphQL schema (SDL): the one clients build against, and the subgraph's for routers."""
     from schema.root import schema as graphql_schema
+    from schema.sdl import client_sdl, subgraph_sdl
 
-    sdl = graphql_schema.as_str() + "\n"
+    files = {output: client_sdl(graphql_schema), subgraph_output: subgraph_sdl(graphql_schema)}
     if check:
-        if not output.exists() or output.read_text() != sdl:
-            console.print(f"[red]{output} is out of date:[/red] run `bookgraph schema`")
+        stale = [path for path, sdl in files.items() if not path.exists() or path.read_text() != sdl]
+        for path in stale:
+            console.print(f"[red]{path} is out of date:[/red] run `bookgraph schema`")
+        if stale:
             raise typer.Exit(1)
-        console.print(f"{output} is up to date")
+        console.print("the SDL files are up to date")
         return
-    output.write_text(sdl)
-    console.print(f"wrote {output}")
+    for path, sdl in files.items():
+        path.write_text(sdl)
+        console.print(f"wrote {path}")
 
 
 @app.command()

@@ -155,11 +155,12 @@ def test_every_command_has_help() -> None:
 
 
 def test_schema_check_detects_drift(tmp_path: Path) -> None:
-    target = tmp_path / "schema.graphql"
-    assert CliRunner().invoke(cli.app, ["schema", "--output", str(target)]).exit_code == 0
-    assert CliRunner().invoke(cli.app, ["schema", "--output", str(target), "--check"]).exit_code == 0
+    target, subgraph = tmp_path / "schema.graphql", tmp_path / "subgraph.graphql"
+    files = ["--output", str(target), "--subgraph-output", str(subgraph)]
+    assert CliRunner().invoke(cli.app, ["schema", *files]).exit_code == 0
+    assert CliRunner().invoke(cli.app, ["schema", *files, "--check"]).exit_code == 0
     target.write_text(target.read_text().replace("type Book", "type Buch"))
-    assert CliRunner().invoke(cli.app, ["schema", "--output", str(target), "--check"]).exit_code == 1
+    assert CliRunner().invoke(cli.app, ["schema", *files, "--check"]).exit_code == 1
 
 
 def test_import_keeps_the_search_index_true(env: dict[str, str], tmp_path: Path) -> None:

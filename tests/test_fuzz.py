@@ -40,7 +40,8 @@ from auth.viewer import Role
 from schema.errors import MASKED_MESSAGE
 from schema.relay import to_global_id
 
-SDL = ROOT / "gql" / "schema.graphql"
+# All the server answers, the federation fields included.
+SDL = ROOT / "gql" / "subgraph.graphql"
 # The SDL carries federation directives (@key, @link) it does not define: build it without checking them.
 SCHEMA = build_schema(SDL.read_text(), assume_valid_sdl=True)
 # Per role, each drawn with its own seed: ~300 distinct operations, about a third of them mutations,
