@@ -38,6 +38,7 @@ from errors import (
 )
 from gateway.admission import Admission
 from gateway.body_limit import BodySizeLimitMiddleware
+from gateway.caching import CachePolicies
 from gateway.cost import QueryCost
 from gateway.origins import Origins
 from gateway.persisted import MANIFEST_PATH, Manifest, PersistedQueries
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             set(settings.persisted_queries_enforced_for),
         )
         app.state.admission = Admission(settings, app.state.persisted, app.state.cost)
+        app.state.cache_policies = CachePolicies(executable._schema)
         # Live subscriptions per client in this process (gateway/websocket.py keeps the count).
         app.state.live_subscriptions = Counter()
         invalidation = asyncio.create_task(

@@ -32,6 +32,7 @@ from context import Context, build_context
 from datasources.orders import OrdersSource
 from errors import ErrorCode, Unauthenticated
 from gateway.admission import Admission, OperationRequest, Refused
+from gateway.caching import NO_STORE, VARY, CachePolicies
 from gateway.csrf import MESSAGE as CSRF_MESSAGE
 from gateway.csrf import might_be_forged
 from gateway.media import negotiate, status_for
@@ -87,6 +88,7 @@ class GraphQLApp(GraphQL[Context, None]):
             self.encode_json(body),
             status_code=refused.status_code,
             media_type=negotiate(request.headers.get("accept")),
+            headers={"Cache-Control": NO_STORE, "Vary": VARY},
         )
         if isinstance(refused, NotAllowed):
             response.headers["Allow"] = refused.allow
@@ -201,6 +203,7 @@ class GraphQLApp(GraphQL[Context, None]):
         if isinstance(decision, Refused):
             sub_response.status_code = decision.status
             sub_response.headers.update(dict(decision.headers))
+            sub_response.headers.update({"Cache-Control": NO_STORE, "Vary": VARY})
             refused = RefusedResult(data=None, errors=list(decision.errors), extensions=decision.extensions)
             return refused, decision.outcome
         request_data = dataclasses.replace(request_data, query=decision.query)
@@ -218,6 +221,14 @@ class GraphQLApp(GraphQL[Context, None]):
             **(result.extensions or {}),
             "cost": await admission.settle(decision, result.data),
         }
+        policies: CachePolicies = request.app.state.cache_policies
+        sub_response.headers["Cache-Control"] = policies.header(
+            decision.priced.document,
+            request_data.operation_name,
+            errors=bool(result.errors),
+            with_token=context.viewer.is_authenticated,
+        )
+        sub_response.headers["Vary"] = VARY
         return result, outcome
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:

@@ -3,11 +3,15 @@ methods and `Allow`, CORS for browsers on other origins (HTTP and the WebSocket 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from conftest import token_for
 from httpx_ws import WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 
@@ -196,3 +200,45 @@ async def test_large_answers_are_compressed_for_clients_that_accept_it(client: h
     )
     assert packed.json() == plain.json()  # httpx decodes it
     assert int(packed.headers["content-length"]) < len(plain.content) / 3
+
+
+CACHE_CASES = [
+    # (query, with a token, Cache-Control)
+    ("{ genres { name } }", False, "public, max-age=300"),
+    ("{ genres { name } books(first: 2) { edges { node { title } } } }", False, "public, max-age=60"),
+    (
+        "{ books(first: 2) { edges { node { ...B } } } } fragment B on Book { title stock { available } }",
+        False,
+        "public, max-age=10",
+    ),
+    ("{ genres { name } }", True, "private, max-age=300"),  # a token: never in a shared cache
+    ("{ viewer { name } }", True, "no-store"),
+    ("{ __typename }", False, "no-store"),
+    ('mutation { cancelOrder(id: "T3JkZXI6MQ==") { order { id } } }', True, "no-store"),
+    ('{ genres { name } book(isbn: "0") { title } }', False, "no-store"),  # an error
+    ("{ nope }", False, "no-store"),  # refused
+]
+
+
+@pytest.mark.parametrize(("query", "with_token", "expected"), CACHE_CASES)
+async def test_cache_control_follows_the_fields_selected(
+    client: httpx.AsyncClient, settings: Settings, query: str, with_token: bool, expected: str
+) -> None:
+    headers = {"Authorization": f"Bearer {token_for(settings, 'cache-user')}"} if with_token else {}
+    response = await client.post("/graphql", json={"query": query}, headers=headers)
+    assert response.headers["cache-control"] == expected
+    assert "Authorization" in response.headers["vary"]
+
+
+async def test_a_persisted_catalog_query_over_get_is_cacheable_by_a_cdn(client: httpx.AsyncClient) -> None:
+    query = "{ genres { name } " + f"n{uuid.uuid4().hex}: genres {{ bookCount }} }}"
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+    await client.post("/graphql", json={"query": query, "extensions": extensions})
+    cached = await client.get(
+        "/graphql",
+        params={"extensions": json.dumps(extensions)},
+        headers={"Content-Type": "application/json"},
+    )
+    assert cached.status_code == 200 and cached.json()["data"]["genres"]
+    assert cached.headers["cache-control"] == "public, max-age=300"
