@@ -131,6 +131,24 @@ async def app(settings: Settings, stores: Stores) -> AsyncIterator[Any]:
         yield application
 
 
+@asynccontextmanager
+async def app_with(settings: Settings, stores: Stores, **changes: Any) -> AsyncIterator[Any]:
+    """An app of its own on `stores` with some settings changed, under a Redis key prefix of its own
+    (so budgets, caches and counters start empty), running its lifespan."""
+    from app import create_app
+
+    prefix = f"{settings.redis_key_prefix}{uuid.uuid4().hex[:8]}:"
+    application = create_app(
+        settings.model_copy(update={"redis_key_prefix": prefix, **changes}), stores=stores
+    )
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+def http_to(application: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://bookgraph.test")
+
+
 @pytest.fixture(scope="session")
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)

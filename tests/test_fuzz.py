@@ -182,11 +182,11 @@ def operations_strategy() -> st.SearchStrategy[Any]:
     )
 
 
-def generate(strategy: st.SearchStrategy[Any], role_seed: int, count: int) -> list[str]:
-    """`count` documents drawn under a fixed seed (the same ones every run), duplicates dropped."""
-    drawn: list[str] = []
+def draw(strategy: st.SearchStrategy[Any], count: int, seed_value: int) -> list[Any]:
+    """`count` examples drawn under a fixed seed: the same ones every run."""
+    drawn: list[Any] = []
 
-    @seed(role_seed)
+    @seed(seed_value)
     @hypothesis_settings(
         max_examples=count,
         database=None,
@@ -195,11 +195,16 @@ def generate(strategy: st.SearchStrategy[Any], role_seed: int, count: int) -> li
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
     )
     @given(strategy)
-    def collect(case: Any) -> None:
-        drawn.append(case.body)
+    def collect(example: Any) -> None:
+        drawn.append(example)
 
     collect()
-    return list(dict.fromkeys(drawn))
+    return drawn
+
+
+def generate(strategy: st.SearchStrategy[Any], role_seed: int, count: int) -> list[str]:
+    """`count` documents drawn under a fixed seed, duplicates dropped."""
+    return list(dict.fromkeys(case.body for case in draw(strategy, count, role_seed)))
 
 
 @pytest.fixture(scope="module")
@@ -343,25 +348,6 @@ def raw_bodies_strategy() -> st.SearchStrategy[tuple[bytes, str]]:
         ]
     )
     return st.tuples(bodies, types)
-
-
-def draw(strategy: st.SearchStrategy[Any], count: int, seed_value: int) -> list[Any]:
-    drawn: list[Any] = []
-
-    @seed(seed_value)
-    @hypothesis_settings(
-        max_examples=count,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-    )
-    @given(strategy)
-    def collect(example: Any) -> None:
-        drawn.append(example)
-
-    collect()
-    return drawn
 
 
 async def order_count(shop: Shop) -> int:

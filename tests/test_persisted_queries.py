@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ServerProcess, Shop, error_codes, token_for
+from conftest import ServerProcess, Shop, app_with, error_codes, http_to, token_for
 
 from auth.viewer import Role
 from config import Settings
@@ -74,19 +74,10 @@ async def test_only_documents_that_parse_and_validate_are_registered(
 
 
 async def test_registering_and_refusals_are_paid_for(settings: Settings, stores: Stores) -> None:
-    from app import create_app
 
-    tight = settings.model_copy(
-        update={
-            "cost_bucket_size": 40,
-            "cost_restore_rate": 0.01,
-            "redis_key_prefix": f"{settings.redis_key_prefix}paid-{uuid.uuid4().hex[:6]}:",
-        }
-    )
-    application = create_app(tight, stores=stores)
     async with (
-        application.router.lifespan_context(application),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://x") as http,
+        app_with(settings, stores, cost_bucket_size=40, cost_restore_rate=0.01) as application,
+        http_to(application) as http,
     ):
 
         async def available(body: dict[str, Any]) -> float:
@@ -105,18 +96,10 @@ async def test_registering_and_refusals_are_paid_for(settings: Settings, stores:
 
 
 async def test_registrations_per_client_are_bounded(settings: Settings, stores: Stores) -> None:
-    from app import create_app
 
-    bounded = settings.model_copy(
-        update={
-            "apq_registrations_per_client": 3,
-            "redis_key_prefix": f"{settings.redis_key_prefix}bounded-{uuid.uuid4().hex[:6]}:",
-        }
-    )
-    application = create_app(bounded, stores=stores)
     async with (
-        application.router.lifespan_context(application),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://x") as http,
+        app_with(settings, stores, apq_registrations_per_client=3) as application,
+        http_to(application) as http,
     ):
         answers = []
         for _ in range(5):

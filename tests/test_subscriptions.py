@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from conftest import connect, token_for
+from conftest import app_with, connect, token_for
 from httpx_ws import WebSocketDisconnect
 from redis.asyncio import Redis
 
@@ -80,19 +80,15 @@ async def test_a_connection_closed_right_after_subscribing_leaves_nothing_behind
 
 @pytest.fixture(scope="module")
 async def tight(settings: Settings, stores: Stores) -> AsyncIterator[Any]:
-    from app import create_app
 
-    limited = settings.model_copy(
-        update={
-            "subscriptions_per_connection": 3,
-            "subscriptions_per_client": 4,
-            "cost_bucket_size": 12,
-            "cost_restore_rate": 0.01,
-            "redis_key_prefix": f"{settings.redis_key_prefix}tight-{uuid.uuid4().hex[:6]}:",
-        }
-    )
-    application = create_app(limited, stores=stores)
-    async with application.router.lifespan_context(application):
+    async with app_with(
+        settings,
+        stores,
+        subscriptions_per_connection=3,
+        subscriptions_per_client=4,
+        cost_bucket_size=12,
+        cost_restore_rate=0.01,
+    ) as application:
         yield application
 
 

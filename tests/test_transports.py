@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import Socket, connect, token_for
+from conftest import Socket, app_with, connect, token_for
 from httpx_ws import WebSocketDisconnect
 
 from auth.viewer import Role
@@ -282,19 +282,15 @@ async def order_count(stores: Stores) -> int:
 @pytest.fixture(scope="module")
 async def strict(settings: Settings, stores: Stores) -> AsyncIterator[Any]:
     """Only the manifest for anonymous clients, and a small budget for everyone."""
-    from app import create_app
 
-    tight = settings.model_copy(
-        update={
-            "persisted_queries": "allowlist",
-            "persisted_queries_enforced_for": ["anonymous"],
-            "cost_bucket_size": 60,
-            "cost_restore_rate": 1.0,
-            "redis_key_prefix": f"{settings.redis_key_prefix}strict-{uuid.uuid4().hex[:6]}:",
-        }
-    )
-    application = create_app(tight, stores=stores)
-    async with application.router.lifespan_context(application):
+    async with app_with(
+        settings,
+        stores,
+        persisted_queries="allowlist",
+        persisted_queries_enforced_for=["anonymous"],
+        cost_bucket_size=60,
+        cost_restore_rate=1.0,
+    ) as application:
         yield application
 
 
