@@ -223,6 +223,8 @@ def serve(
             log_config=None,
             # httptools with a deadline on request headers (gateway/slow_clients.py).
             http="gateway.slow_clients:HeaderDeadlineProtocol",
+            # A WebSocket message is held to the body cap too (uvicorn's default is 16 MiB).
+            ws_max_size=settings.max_body_bytes,
             timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
         )
     finally:

@@ -1,5 +1,6 @@
-"""Slow clients against `bookgraph serve` itself (the server command, its protocol and middleware):
-a connection that does not send its headers in time is closed, a body that does not arrive is 408."""
+"""Slow and oversized clients against `bookgraph serve` itself (the server command, its protocol and
+middleware): a connection that does not send its headers in time is closed, a body that does not
+arrive is 408, a WebSocket message over the body cap closes the socket (1009)."""
 
 from __future__ import annotations
 
@@ -80,3 +81,21 @@ async def test_a_prompt_client_is_served(served: int) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{served}") as http:
         response = await http.post("/graphql", json={"query": "{ genres { name } }"})
     assert response.status_code == 200 and response.json()["data"]["genres"]
+
+
+async def test_a_websocket_message_over_the_body_cap_is_refused(served: int, shop: Shop) -> None:
+    import websockets
+
+    async with websockets.connect(
+        f"ws://127.0.0.1:{served}/graphql", subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
+    ) as socket:
+        await socket.send('{"type": "connection_init"}')
+        assert "connection_ack" in str(await socket.recv())
+        await socket.send(
+            '{"id": "1", "type": "subscribe", "payload": {"query": "'
+            + " " * 70_000
+            + '{ genres { name } }"}}'
+        )
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
