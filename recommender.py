@@ -9,8 +9,9 @@
 - CONTENT: the nearest books, by embedding, to what the customer bought (recent purchases weigh more).
 - TRENDING: sales of the last weeks with exponential time decay (a half-life in days). A store whose
   sales are all older than that (a demo loaded long ago, a quiet shop) is not left with nothing: the
-  window moves back to end at its latest sale, and lists it leaves short are filled with all-time
-  best sellers; each book carries the period it was popular in, so its reason says which.
+  window moves back to end at its latest sale, lists it leaves short are filled with all-time best
+  sellers, and a store without a single sale lists its newest books in stock; each book carries the
+  period it was popular in, so its reason says which.
 - HYBRID: a weighted blend of the three, each normalised to [0, 1]; never what the customer bought
   or what is out of stock; TRENDING for a customer with no history (cold start).
 
@@ -20,6 +21,7 @@ code that serves; `Recommender` adds the stores: the orders history, the vectors
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -33,7 +35,7 @@ from scipy import sparse
 
 from clock import SYSTEM, Clock
 from config import Settings
-from datasources.inventory import InventorySource
+from datasources.inventory import BookQuery, BookSort, InventorySource
 from datasources.purchases import PurchaseHistory, Sale
 from datasources.recommendation_cache import RecommendationCache, Scored
 from datasources.search import VectorIndex
@@ -67,6 +69,7 @@ class Period(StrEnum):
     RECENT = "RECENT"  # the TRENDING_WINDOW before now
     LATEST = "LATEST"  # the window ending at the store's latest sale, none being recent
     ALL_TIME = "ALL_TIME"  # over the whole history, where the window left a list short
+    NEW = "NEW"  # nothing was ever sold: the newest books in stock
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,7 +387,7 @@ class Recommender:
         Sales of the window before `now`, decayed from `now`. Lists that leave short (a quiet shop, a
         small genre, a history that stopped long ago) are filled, each part ranked below the one
         before: with the window before the latest earlier sale, decayed from that sale, then with
-        all-time best sellers. TRENDING is empty only for a store that never sold anything.
+        all-time best sellers; a store that never sold anything gets its newest books in stock.
         """
         since = now - TRENDING_WINDOW
         inventory = InventorySource(self.inventory)
@@ -408,7 +411,23 @@ class Recommender:
             best = await self.history.best_sellers(BEST_SELLERS)
             fill = [Trend(b, s, Period.ALL_TIME) for b, s in _below(floor, best, seen)]
             lists = await self._by_genre(inventory, fill, lists)
+        if not lists[""]:
+            lists = await self._newest(inventory, genres)
         return dict(lists)
+
+    @staticmethod
+    async def _newest(
+        inventory: InventorySource, genres: Sequence[tuple[str, int]]
+    ) -> defaultdict[str, list[Trend]]:
+        """A store that never sold anything still shows something: its newest books in stock, for the
+        catalog and for each genre (one statement each; only until the first sale)."""
+        newest = BookQuery(in_stock=True, sort=BookSort.PUBLISHED_YEAR, descending=True)
+        lists: defaultdict[str, list[Trend]] = defaultdict(list)
+        for genre, size in [("", LIST_SIZE), *((g, TRENDING_PER_GENRE) for g, _ in genres)]:
+            query = dataclasses.replace(newest, genres=(genre,)) if genre else newest
+            page = await inventory.list_books(query, size, None)
+            lists[genre] = [Trend(b.id, 1.0 / (rank + 1), Period.NEW) for rank, b in enumerate(page.items)]
+        return lists
 
     @staticmethod
     async def _by_genre(

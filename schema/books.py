@@ -175,6 +175,8 @@ def _reason(r: Recommendation, books: dict[int, BookRow], genre: str | None) -> 
     if r.period is Period.LATEST and r.until is not None:
         month = f"{r.until:%B %Y}"
         return f"Popular in {where} in {month}" if where else f"Popular with readers in {month}"
+    if r.period is Period.NEW:
+        return f"New in {where}" if where else "New in the catalog"
     return f"A best seller in {where}" if where else "One of our best sellers"
 
 

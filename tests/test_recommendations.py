@@ -15,6 +15,7 @@ from conftest import GraphQLClient, error_codes
 
 from auth.viewer import Role
 from config import Settings
+from datasources.inventory import InventorySource
 from datasources.recommendation_cache import RecommendationCache
 from datasources.stores import Stores, redis_client
 from recommender import Strategy, co_purchase_neighbours, recommender_for
@@ -273,3 +274,38 @@ async def test_bad_input_is_refused_with_a_code(gql: GraphQLClient) -> None:
         role=Role.ADMIN,
     )
     assert len(admin["data"]["node"]["recommendations"]) == 3
+
+
+async def test_a_store_that_never_sold_anything_shows_its_newest_books(
+    settings: Settings, stores: Stores, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from conftest import private_database
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from datasources.migrate import upgrade
+    from datasources.purchases import PurchaseHistory
+    from schema.books import _reason
+
+    async with private_database("nosales", tmp_path_factory) as url:
+        engine = create_async_engine(url)
+        await upgrade(engine, "orders")
+        recommender = dataclasses.replace(
+            recommender_for(settings, stores),
+            history=PurchaseHistory(engine),
+            cache=RecommendationCache(stores.redis, f"{settings.redis_key_prefix}{uuid.uuid4().hex}:", 60),
+        )
+        listed = await recommender.trending(None, 10)
+        mystery = await recommender.trending("Mystery", 5)
+        await engine.dispose()
+    assert len(listed) == 10 and len(mystery) == 5
+    assert {r.period.value if r.period else None for r in listed + mystery} == {"NEW"}
+    assert [r.score for r in listed] == sorted((r.score for r in listed), reverse=True)
+    rows = await InventorySource(stores.inventory).books_by_id.load_many([r.book_id for r in listed])
+    years = [row.published_year for row in rows if row is not None]
+    assert years == sorted(years, reverse=True)
+    levels = await InventorySource(stores.inventory).stock_by_book_id.load_many([r.book_id for r in listed])
+    assert all(level.available > 0 for level in levels)
+    assert (
+        _reason(listed[0], {}, None) == "New in the catalog"
+        and _reason(mystery[0], {}, "Mystery") == "New in Mystery"
+    )
