@@ -38,6 +38,12 @@ class Context:
     # What a WebSocket client sent in `connection_init` (graphql-transport-ws); set by Strawberry.
     connection_params: dict[str, Any] | None = None
 
+    def with_viewer(self, viewer: Viewer) -> None:
+        """The connection acts for `viewer` from now on (a token sent in `connection_init`): the
+        sources that apply row rules are rebuilt for it."""
+        self.viewer = viewer
+        self.orders = OrdersSource(self.orders.engine, viewer)
+
 
 def build_context(
     request: Request | WebSocket,

@@ -24,11 +24,8 @@ class BearerTokenBackend(AuthenticationBackend):
         header = conn.headers.get("authorization")
         if not header or conn.url.path in self.UNAUTHENTICATED_PATHS:
             return AuthCredentials(), ANONYMOUS
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise AuthenticationError("Use an `Authorization: Bearer <token>` header.")
         try:
-            viewer = await self.verifier.verify(token.strip())
+            viewer = await self.verifier.verify(bearer_token(header))
         except Unauthenticated as exc:
             raise AuthenticationError(exc.message) from exc
         return AuthCredentials(["authenticated", viewer.role.value]), viewer
@@ -36,6 +33,15 @@ class BearerTokenBackend(AuthenticationBackend):
     async def aclose(self) -> None:
         """Releases the verifier's JWKS client (call it when the application shuts down)."""
         await self.verifier.aclose()
+
+
+def bearer_token(authorization: str) -> str:
+    """The token of an `Authorization: Bearer <token>` value, over HTTP and in a WebSocket's
+    `connection_init` alike."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Use an `Authorization: Bearer <token>` header.")
+    return token.strip()
 
 
 def unauthenticated_response(_conn: HTTPConnection, exc: AuthenticationError) -> Response:

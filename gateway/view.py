@@ -27,9 +27,9 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_res
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult
 
+from auth.middleware import bearer_token
 from auth.tokens import TokenVerifier
 from context import Context, build_context
-from datasources.orders import OrdersSource
 from errors import ErrorCode, Unauthenticated
 from gateway.admission import Admission, OperationRequest, Refused
 from gateway.caching import NO_STORE, VARY, CachePolicies
@@ -251,13 +251,9 @@ class GraphQLApp(GraphQL[Context, None]):
         authorization = params.get("Authorization") or params.get("authorization")
         if not isinstance(authorization, str):
             return None
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ConnectionRejectionError({"message": "Use `Authorization: Bearer <token>`."})
         try:
-            viewer = await self.verifier.verify(token.strip())
+            viewer = await self.verifier.verify(bearer_token(authorization))
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"message": exc.message}) from exc
-        context.viewer = viewer
-        context.orders = OrdersSource(context.orders.engine, viewer)
+        context.with_viewer(viewer)
         return None

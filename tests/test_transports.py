@@ -16,7 +16,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from conftest import Socket, app_with, connect, token_for
-from httpx_ws import WebSocketDisconnect
+from httpx_ws import WebSocketDisconnect, aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
 
 from auth.viewer import Role
 from config import Settings
@@ -319,3 +320,18 @@ async def test_the_budget_is_charged_on_the_websocket(strict: Any, settings: Set
     assert served and all(a.data and a.cost["requestedQueryCost"] > 0 for a in served)
     available = [a.cost["throttleStatus"]["currentlyAvailable"] for a in served]
     assert available == sorted(available, reverse=True)
+
+
+@pytest.mark.parametrize("authorization", ["Basic dXNlcjpwYXNz", "Bearer not-a-token", "Bearer "])
+async def test_a_bad_authorization_in_connection_init_is_refused(app: Any, authorization: str) -> None:
+    transport = ASGIWebSocketTransport(app=app)
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://bookgraph.test") as http,
+        aconnect_ws("/graphql", http, subprotocols=["graphql-transport-ws"]) as ws,
+    ):
+        await ws.send_text(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": authorization}})
+        )
+        with pytest.raises(WebSocketDisconnect) as closed:
+            await ws.receive_text(timeout=10)
+    assert closed.value.code == 4403
