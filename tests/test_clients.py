@@ -1,13 +1,16 @@
-"""The client libraries teams use (clients/: graphql-ws, Apollo Client 4, graphql-http's audit), run
+"""The client libraries teams use (clients/: graphql-ws, Apollo Client 4, graphql-http's audit,
+Apollo's composition and gateway), run
 in Node against a real server process. A client of our own could agree with a bug; these cannot."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 from typing import Any
 
+import httpx
 import pytest
 from conftest import ROOT, ServerProcess, Shop, token_for
 
@@ -106,3 +109,38 @@ async def test_apollo_client_with_persisted_queries_errors_and_user_errors(
     assert [(e["field"], e["code"]) for e in report["userErrors"]] == [
         (["input", "lines", "0", "quantity"], "INVALID_QUANTITY")
     ]
+
+
+def statements(metrics: str) -> dict[str, float]:
+    found = re.findall(r'^bookgraph_store_statements_total\{store="(\w+)"\} ([0-9.e+]+)$', metrics, re.M)
+    return {store: float(value) for store, value in found}
+
+
+async def test_apollo_gateway_composes_bookgraph_with_another_subgraph_both_ways(
+    shop: Shop, servers: list[ServerProcess]
+) -> None:
+    server = servers[0]
+
+    async def federate(book_count: int) -> tuple[Any, dict[str, float]]:
+        books = [to_global_id("Book", pk) for pk in shop.book_ids[:book_count]]
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            before = statements((await http.get("/metrics")).text)
+            report = await run_json(
+                "federation.mjs", f"{server.url}/graphql", str(ROOT / "gql" / "subgraph.graphql"), *books
+            )
+            after = statements((await http.get("/metrics")).text)
+        return report, {store: after.get(store, 0) - before.get(store, 0) for store in after}
+
+    report, few = await federate(2)
+    assert report["compositionErrors"] == []
+    edges = report["booksWithReviews"]["data"]["books"]["edges"]
+    assert len(edges) == 2 and all(
+        e["node"]["reviews"] == [{"text": f"A review of {e['node']['id']}"}] for e in edges
+    )
+    crossed = report["reviewsWithBooks"]["data"]["reviews"]
+    assert [r["book"]["id"] for r in crossed] == [to_global_id("Book", pk) for pk in shop.book_ids[:2]]
+    assert all(r["book"]["title"] and r["book"]["authors"] for r in crossed)
+    # The references arrive as one _entities call: bookgraph's statements do not grow with them.
+    report, many = await federate(8)
+    assert len(report["reviewsWithBooks"]["data"]["reviews"]) == 8
+    assert many == few and few.get("inventory", 0) > 0
