@@ -57,7 +57,11 @@ HINTS: dict[str, Hint] = {
     # About one viewer: never in a shared cache, and not kept by the client either.
     "Query.viewer": Hint(0, private=True),
     "Query.order": Hint(0, private=True),
-    "Book.recommendations": Hint(0, private=True),
+    "Customer.orders": Hint(0, private=True),
+    "Customer.recommendations": Hint(0, private=True),
+    # An order reached another way (node, nodes, _entities): its status moves, it is one customer's.
+    "Order.status": Hint(0, private=True),
+    "Order.events": Hint(0, private=True),
 }
 
 

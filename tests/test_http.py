@@ -242,3 +242,16 @@ async def test_a_persisted_catalog_query_over_get_is_cacheable_by_a_cdn(client: 
     )
     assert cached.status_code == 200 and cached.json()["data"]["genres"]
     assert cached.headers["cache-control"] == "public, max-age=300"
+
+
+def test_an_order_reached_through_node_is_never_kept() -> None:
+    from graphql import parse
+
+    from gateway.caching import CachePolicies
+    from schema.root import schema
+
+    policies = CachePolicies(schema._schema)
+    order = parse('{ node(id: "T3JkZXI6MQ==") { ... on Order { number status } } }')
+    book = parse('{ node(id: "Qm9vazox") { ... on Book { title } } }')
+    assert policies.header(order, None, errors=False, with_token=True) == "no-store"
+    assert policies.header(book, None, errors=False, with_token=False) == "public, max-age=60"
