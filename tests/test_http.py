@@ -255,3 +255,12 @@ def test_an_order_reached_through_node_is_never_kept() -> None:
     book = parse('{ node(id: "Qm9vazox") { ... on Book { title } } }')
     assert policies.header(order, None, errors=False, with_token=True) == "no-store"
     assert policies.header(book, None, errors=False, with_token=False) == "public, max-age=60"
+
+
+def test_every_cache_hint_names_a_field_of_the_schema() -> None:
+    from gateway.caching import HINTS
+    from schema.root import schema
+
+    for name in HINTS:
+        type_name, field = name.split(".")
+        assert field in schema._schema.get_type(type_name).fields, name  # type: ignore[union-attr]
