@@ -193,7 +193,7 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             Middleware(RequestContextMiddleware, log_requests=settings.access_log),
             # Before authentication: a preflight carries no token.
             origins.middleware(settings),
-            # Responses over a kilobyte, for clients that accept gzip (100 books: 66 KB → about 9).
+            # Responses over a kilobyte, for clients that accept gzip (a page of books is tens of KB).
             Middleware(GZipMiddleware, minimum_size=1024, compresslevel=6),
             Middleware(
                 BodySizeLimitMiddleware,

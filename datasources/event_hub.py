@@ -79,10 +79,6 @@ class EventHub:
     def listeners(self, channel: str) -> int:
         return len(self._by_channel.get(channel, ()))
 
-    @property
-    def subscribers(self) -> int:
-        return len({s for group in (*self._by_channel.values(), *self._by_pattern.values()) for s in group})
-
     async def listen(
         self, *, channels: Sequence[str] = (), patterns: Sequence[str] = ()
     ) -> AsyncIterator[dict[str, Any]]:

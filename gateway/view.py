@@ -183,8 +183,11 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> tuple[ExecutionResult, str]:
         admission: Admission = request.app.state.admission
         read_only = request.method == "GET"
-        operation = admission.operation_type(request_data.query, request_data.operation_name)
-        if read_only and operation is OperationType.MUTATION:
+        if (
+            read_only
+            and admission.operation_type(request_data.query, request_data.operation_name)
+            is OperationType.MUTATION
+        ):
             # Whatever the headers: GET is meant to be safe to repeat, and a CDN may cache it.
             raise NotAllowed("Mutations are sent with POST, never with GET.", allow="POST")
         if might_be_forged(request.headers):

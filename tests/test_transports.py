@@ -33,6 +33,17 @@ class Answer:
     data: Any
     cost: Any
 
+    @classmethod
+    def of(cls, result: dict[str, Any]) -> Answer:
+        """From a GraphQL response body or a `next` payload."""
+        errors = result.get("errors", [])
+        return cls(
+            [e["extensions"]["code"] for e in errors],
+            [e["message"] for e in errors],
+            result.get("data"),
+            (result.get("extensions") or {}).get("cost"),
+        )
+
 
 async def over_http(http: httpx.AsyncClient, payload: dict[str, Any], token: str | None) -> Answer:
     headers = {"Content-Type": "application/json"}
@@ -41,30 +52,16 @@ async def over_http(http: httpx.AsyncClient, payload: dict[str, Any], token: str
     # Escaped to ASCII, as the WebSocket messages are: a lone surrogate is only sendable escaped.
     response = await http.post("/graphql", content=json.dumps(payload), headers=headers)
     assert response.status_code in (200, 400, 429), response.text
-    body = response.json()
-    errors = body.get("errors", [])
-    return Answer(
-        [e["extensions"]["code"] for e in errors],
-        [e["message"] for e in errors],
-        body.get("data"),
-        (body.get("extensions") or {}).get("cost"),
-    )
+    return Answer.of(response.json())
 
 
 async def over_ws(socket: Socket, payload: dict[str, Any]) -> Answer:
     messages = await socket.operate(payload)
     last = messages[-1]
     if last["type"] == "error":  # refused before execution: the protocol's `error` message
-        errors = last["payload"]
-        return Answer([e["extensions"]["code"] for e in errors], [e["message"] for e in errors], None, None)
+        return Answer.of({"errors": last["payload"]})
     [result] = [m["payload"] for m in messages if m["type"] == "next"]
-    errors = result.get("errors", [])
-    return Answer(
-        [e["extensions"]["code"] for e in errors],
-        [e["message"] for e in errors],
-        result.get("data"),
-        (result.get("extensions") or {}).get("cost"),
-    )
+    return Answer.of(result)
 
 
 def nested(levels: int) -> str:
