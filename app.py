@@ -49,6 +49,7 @@ from observability import (
     configure_logging,
 )
 from recommender import recommender_for
+from schema.relations import field_costs
 from schema.root import build_schema, schema
 from tracing import configure_tracing
 
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
                 max_tokens=settings.max_query_tokens,
                 max_cost=settings.max_query_cost,
                 weights=CostWeights(
+                    field_costs=field_costs(executable._schema),
                     default_list_size=settings.cost_list_size,
                     # A federation router's batch of references is priced by its length.
                     id_list_arguments=("ids", "representations"),

@@ -15,7 +15,7 @@ from typing import Any
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, ValidationRule, get_operation_ast, validate
 
-from limits.cost import DEFAULT_FIELD_COSTS, CostWeights, actual_cost, requested_cost
+from limits.cost import CostWeights, actual_cost, requested_cost
 from limits.rules import (
     QUERY_TOO_COMPLEX,
     max_aliases_rule,
@@ -25,7 +25,6 @@ from limits.rules import (
 )
 
 __all__ = [
-    "DEFAULT_FIELD_COSTS",
     "MAX_REPORTED_COST",
     "QUERY_TOO_COMPLEX",
     "CostWeights",

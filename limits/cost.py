@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from graphql import (
@@ -74,24 +73,15 @@ from graphql.execution.values import VariableValues
 
 from limits.rules import QUERY_TOO_COMPLEX
 
-__all__ = ["DEFAULT_FIELD_COSTS", "CostWeights", "actual_cost", "requested_cost"]
-
-DEFAULT_FIELD_COSTS: Mapping[str, int] = MappingProxyType(
-    {
-        "Query.searchBooks": 10,  # an embedding and a vector search
-        "Book.similarBooks": 5,
-        "Book.alsoBought": 5,
-        "Customer.recommendations": 5,
-        "Query.trendingBooks": 2,
-    }
-)
+__all__ = ["CostWeights", "actual_cost", "requested_cost"]
 
 
 @dataclass(frozen=True, slots=True)
 class CostWeights:
-    """What fields and lists cost. `field_costs` holds extra weights by `Type.field`."""
+    """What fields and lists cost. `field_costs` holds extra weights by `Type.field` (the schema
+    declares them on its fields: `schema.relations.field_costs`)."""
 
-    field_costs: Mapping[str, int] = field(default_factory=lambda: DEFAULT_FIELD_COSTS)
+    field_costs: Mapping[str, int] = field(default_factory=dict)
     mutation_field_cost: int = 10  # extra weight of every Mutation field not in `field_costs`
     default_list_size: int = 10  # a list without a size argument
     size_arguments: tuple[str, ...] = ("first", "last")

@@ -10,9 +10,9 @@ from catalog.importer import normalise_isbn
 from context import Info
 from datasources.inventory import BookQuery, BookSort
 from errors import BadUserInput, NotFound
-from schema.books import Author, Book, BookFilter, BookOrder, Genre, OrderDirection, prefetch_books
-from schema.lookahead import below, lookahead
+from schema.books import Author, Book, BookFilter, BookOrder, Genre, OrderDirection
 from schema.money import to_cents
+from schema.relations import load_relations
 from schema.relay import Connection, check_first, decode_cursor, pk_of
 
 MAX_PRICE = Decimal(1_000_000)
@@ -49,7 +49,7 @@ async def books(
         return await inventory.count_books(query)
 
     connection = Connection.of(page, tag, Book.from_row, count)
-    await prefetch_books(info, connection.nodes(), below(lookahead(info), "edges", "node"))
+    await load_relations(info, connection)
     return connection
 
 

@@ -10,8 +10,8 @@ from datasources.search import SearchFilter
 from embeddings import normalise_query
 from errors import BadUserInput
 from resolvers.books import book_query
-from schema.books import Book, BookFilter, BookOrder, check_count, prefetch_books, recommended_books
-from schema.lookahead import below, lookahead
+from schema.books import Book, BookFilter, BookOrder, check_count, recommended_books
+from schema.relations import load_relations
 from schema.relay import PageInfo, decode_cursor, encode_cursor
 from schema.search import BookRecommendation, BookSearchConnection, BookSearchEdge
 
@@ -53,7 +53,7 @@ async def search_books(
         for i, (hit, row) in enumerate(zip(page, rows, strict=True))
         if row is not None  # a book deleted since it was indexed
     ]
-    await prefetch_books(info, [edge.node for edge in edges], below(lookahead(info), "edges", "node"))
+    await load_relations(info, edges)
     return BookSearchConnection(
         edges=edges,
         page_info=PageInfo(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import field
 from decimal import Decimal
@@ -15,8 +14,8 @@ from context import Info
 from datasources.inventory import AuthorRow, BookRow, StockRow
 from errors import BadUserInput
 from recommender import Period, Recommendation, Strategy
-from schema.lookahead import Prefetched, Selection, below, fill, lookahead
 from schema.money import Money
+from schema.relations import Prefetched, Relation, cost, load_relations, relation
 from schema.relay import Connection, Node, check_first, decode_cursor, pk_of, to_global_id
 from schema.search import BookRecommendation, RecommendationStrategy
 
@@ -57,7 +56,7 @@ class Book(Node, Prefetched):
     description: str
     published_year: int
     price: Money
-    prefetched: strawberry.Private[dict[str, Any]] = field(default_factory=dict)
+    prefetched: strawberry.Private[dict[Relation[Any, Any], Any]] = field(default_factory=dict)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Book | None:
@@ -77,28 +76,40 @@ class Book(Node, Prefetched):
             price=Money.of(row.price_cents, row.currency),
         )
 
-    # Relations are plain (synchronous) fields when the parent list prefetched them.
+    authors = relation(
+        Relation(
+            store="inventory",
+            loader="authors_by_book_id",
+            key="pk",
+            many=True,
+            convert=lambda _, rows, __: [Author.from_row(row) for row in rows],
+        ),
+        graphql_type=list["Author"],
+    )
+    genres = relation(
+        Relation(
+            store="inventory",
+            loader="genres_by_book_id",
+            key="pk",
+            many=True,
+            convert=lambda _, genres, __: genres,
+        ),
+        graphql_type=list[str],
+    )
+    stock = relation(
+        Relation(
+            store="inventory",
+            loader="stock_by_book_id",
+            key="pk",
+            many=False,
+            convert=lambda _, row, context: Stock.from_row(row, context.settings.low_stock_threshold),
+        ),
+        graphql_type=Stock,
+    )
 
-    @strawberry.field(graphql_type=list["Author"])
-    def authors(self, info: Info) -> list[Author] | Awaitable[list[Author]]:
-        return self.relation("authors", lambda: self._authors(info))
-
-    async def _authors(self, info: Info) -> list[Author]:
-        return [Author.from_row(a) for a in await info.context.inventory.authors_by_book_id.load(self.pk)]
-
-    @strawberry.field(graphql_type=list[str])
-    def genres(self, info: Info) -> list[str] | Awaitable[list[str]]:
-        return self.relation("genres", lambda: info.context.inventory.genres_by_book_id.load(self.pk))
-
-    @strawberry.field(graphql_type=Stock)
-    def stock(self, info: Info) -> Stock | Awaitable[Stock]:
-        return self.relation("stock", lambda: self._stock(info))
-
-    async def _stock(self, info: Info) -> Stock:
-        row = await info.context.inventory.stock_by_book_id.load(self.pk)
-        return Stock.from_row(row, info.context.settings.low_stock_threshold)
-
-    @strawberry.field(description="The books closest in content to this one (null when search is down).")
+    @strawberry.field(
+        description="The books closest in content to this one (null when search is down).", metadata=cost(5)
+    )
     async def similar_books(self, info: Info, first: int = 10) -> list[BookRecommendation] | None:
         check_count(first)
         hits = await info.context.search.similar_by_book_id.load((self.pk, first))
@@ -113,10 +124,12 @@ class Book(Node, Prefetched):
             for hit, row in zip(hits, rows, strict=True)
             if row is not None
         ]
-        await prefetch_books(info, [r.book for r in recommended], below(lookahead(info), "book"))
+        await load_relations(info, recommended)
         return recommended
 
-    @strawberry.field(description="Customers who bought this book also bought these (in stock only).")
+    @strawberry.field(
+        description="Customers who bought this book also bought these (in stock only).", metadata=cost(5)
+    )
     async def also_bought(self, info: Info, first: int = 10) -> list[BookRecommendation]:
         check_count(first)
         recommender = info.context.recommender
@@ -159,7 +172,7 @@ async def recommended_books(
         for r in recommendations
         if r.book_id in found
     ]
-    await prefetch_books(info, [r.book for r in result], below(lookahead(info), "book"))
+    await load_relations(info, result)
     return result
 
 
@@ -178,39 +191,6 @@ def _reason(r: Recommendation, books: dict[int, BookRow], genre: str | None) -> 
     if r.period is Period.NEW:
         return f"New in {where}" if where else "New in the catalog"
     return f"A best seller in {where}" if where else "One of our best sellers"
-
-
-async def prefetch_books(info: Info, books: Sequence[Book], selection: Selection) -> None:
-    """Load the selected relations of all `books` at once (one statement per relation)."""
-    if not books:
-        return
-    inventory = info.context.inventory
-    pks = [b.pk for b in books]
-    threshold = info.context.settings.low_stock_threshold
-    jobs: list[Awaitable[object]] = []
-    if "authors" in selection:
-        jobs.append(
-            fill(
-                books,
-                "authors",
-                inventory.authors_by_book_id.load_many(pks),
-                lambda _, rows: [Author.from_row(a) for a in rows],
-            )
-        )
-    if "genres" in selection:
-        jobs.append(
-            fill(books, "genres", inventory.genres_by_book_id.load_many(pks), lambda _, genres: genres)
-        )
-    if "stock" in selection:
-        jobs.append(
-            fill(
-                books,
-                "stock",
-                inventory.stock_by_book_id.load_many(pks),
-                lambda _, row: Stock.from_row(row, threshold),
-            )
-        )
-    await asyncio.gather(*jobs)
 
 
 @strawberry.federation.type(keys=["id"])
@@ -237,7 +217,7 @@ class Author(Node):
             return await inventory.book_count_by_author_id.load(self.pk)
 
         connection = Connection.of(page, "author-books", Book.from_row, count)
-        await prefetch_books(info, connection.nodes(), below(lookahead(info), "edges", "node"))
+        await load_relations(info, connection)
         return connection
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Sequence
 from dataclasses import field
 from datetime import datetime
 from enum import Enum
@@ -15,9 +13,9 @@ from context import Info
 from datasources.orders import CustomerRow, OrderEventRow, OrderLineRow, OrderRow
 from errors import Forbidden
 from recommender import Strategy
-from schema.books import Book, check_count, in_stock_checker, prefetch_books, recommended_books
-from schema.lookahead import Prefetched, Selection, below, fill, lookahead
+from schema.books import Book, check_count, in_stock_checker, recommended_books
 from schema.money import Money
+from schema.relations import Prefetched, Relation, cost, load_relations, relation
 from schema.relay import Connection, Node, check_first, decode_cursor, pk_of, to_global_id
 from schema.search import BookRecommendation, RecommendationStrategy
 
@@ -72,11 +70,12 @@ class Customer(Node):
             return await source.order_count_by_customer_id.load((self.pk, statuses))
 
         connection = Connection.of(page, "customer-orders", Order.from_row, count)
-        await prefetch_orders(info, connection.nodes(), below(lookahead(info), "edges", "node"))
+        await load_relations(info, connection)
         return connection
 
     @strawberry.field(
-        description="Books for this customer, best first; never one already bought or out of stock."
+        description="Books for this customer, best first; never one already bought or out of stock.",
+        metadata=cost(5),
     )
     async def recommendations(
         self,
@@ -101,7 +100,7 @@ class OrderLine(Prefetched):
     quantity: int
     unit_price: Money = strawberry.field(description="The price when the order was placed.")
     subtotal: Money
-    prefetched: strawberry.Private[dict[str, Any]] = field(default_factory=dict)
+    prefetched: strawberry.Private[dict[Relation[Any, Any], Any]] = field(default_factory=dict)
 
     @classmethod
     def from_row(cls, row: OrderLineRow, currency: str) -> OrderLine:
@@ -116,21 +115,17 @@ class OrderLine(Prefetched):
     def book_id(self) -> strawberry.ID:
         return to_global_id("Book", self.book_pk)
 
-    @strawberry.field(description="Null when the book has since left the catalog.", graphql_type=Book | None)
-    def book(self, info: Info) -> Book | Awaitable[Book | None] | None:
-        return self.relation("book", lambda: self._book(info))
-
-    async def _book(self, info: Info) -> Book | None:
-        row = await info.context.inventory.books_by_id.load(self.book_pk)
-        return Book.from_row(row) if row is not None else None
-
-
-async def prefetch_lines(info: Info, lines: Sequence[OrderLine], selection: Selection) -> None:
-    if not lines or "book" not in selection:
-        return
-    loading = info.context.inventory.books_by_id.load_many([line.book_pk for line in lines])
-    books = await fill(lines, "book", loading, lambda _, row: Book.from_row(row) if row is not None else None)
-    await prefetch_books(info, [b for b in books if b is not None], selection["book"])
+    book = relation(
+        Relation(
+            store="inventory",
+            loader="books_by_id",
+            key="book_pk",
+            many=False,
+            convert=lambda _, row, __: Book.from_row(row) if row is not None else None,
+        ),
+        graphql_type=Book | None,
+        description="Null when the book has since left the catalog.",
+    )
 
 
 @strawberry.type
@@ -158,7 +153,7 @@ class Order(Node, Prefetched):
     status: OrderStatus
     placed_at: datetime
     total: Money
-    prefetched: strawberry.Private[dict[str, Any]] = field(default_factory=dict)
+    prefetched: strawberry.Private[dict[Relation[Any, Any], Any]] = field(default_factory=dict)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Order:
@@ -176,62 +171,40 @@ class Order(Node, Prefetched):
             total=Money.of(row.total_cents, row.currency),
         )
 
-    @strawberry.field(graphql_type=list[OrderLine])
-    def lines(self, info: Info) -> list[OrderLine] | Awaitable[list[OrderLine]]:
-        return self.relation("lines", lambda: self._lines(info))
-
-    async def _lines(self, info: Info) -> list[OrderLine]:
-        rows = await info.context.orders.lines_by_order_id.load(self.pk)
-        lines = [OrderLine.from_row(r, self.total.currency) for r in rows]
-        await prefetch_lines(info, lines, lookahead(info))
-        return lines
-
-    @strawberry.field(graphql_type=Customer)
-    def customer(self, info: Info) -> Customer | Awaitable[Customer]:
-        return self.relation("customer", lambda: self._customer(info))
-
-    async def _customer(self, info: Info) -> Customer:
-        return _customer_of(self, await info.context.orders.customers_by_id.load(self.customer_pk))
-
-    @strawberry.field(description="Every status change, oldest first.", graphql_type=list[OrderEvent])
-    def events(self, info: Info) -> list[OrderEvent] | Awaitable[list[OrderEvent]]:
-        return self.relation("events", lambda: self._events(info))
-
-    async def _events(self, info: Info) -> list[OrderEvent]:
-        return [OrderEvent.from_row(r) for r in await info.context.orders.events_by_order_id.load(self.pk)]
+    lines = relation(
+        Relation(
+            store="orders",
+            loader="lines_by_order_id",
+            key="pk",
+            many=True,
+            convert=lambda order, rows, _: [OrderLine.from_row(r, order.total.currency) for r in rows],
+        ),
+        graphql_type=list[OrderLine],
+    )
+    customer = relation(
+        Relation(
+            store="orders",
+            loader="customers_by_id",
+            key="customer_pk",
+            many=False,
+            convert=lambda order, row, _: _customer_of(order, row),
+        ),
+        graphql_type=Customer,
+    )
+    events = relation(
+        Relation(
+            store="orders",
+            loader="events_by_order_id",
+            key="pk",
+            many=True,
+            convert=lambda _, rows, __: [OrderEvent.from_row(r) for r in rows],
+        ),
+        graphql_type=list[OrderEvent],
+        description="Every status change, oldest first.",
+    )
 
 
 def _customer_of(order: Order, row: CustomerRow | None) -> Customer:
     if row is None:  # the foreign key makes this impossible short of a broken database
         raise LookupError(f"order {order.pk} has no customer {order.customer_pk}")
     return Customer.from_row(row)
-
-
-async def prefetch_orders(info: Info, orders: Sequence[Order], selection: Selection) -> None:
-    """Load the selected relations of all `orders` at once, and theirs below them."""
-    if not orders:
-        return
-    source = info.context.orders
-    pks = [o.pk for o in orders]
-
-    async def lines() -> None:
-        loaded = await fill(
-            orders,
-            "lines",
-            source.lines_by_order_id.load_many(pks),
-            lambda order, rows: [OrderLine.from_row(r, order.total.currency) for r in rows],
-        )
-        await prefetch_lines(
-            info, [line for order_lines in loaded for line in order_lines], selection["lines"]
-        )
-
-    jobs: list[Awaitable[object]] = []
-    if "lines" in selection:
-        jobs.append(lines())
-    if "customer" in selection:
-        customers = source.customers_by_id.load_many([o.customer_pk for o in orders])
-        jobs.append(fill(orders, "customer", customers, lambda order, row: _customer_of(order, row)))
-    if "events" in selection:
-        events = source.events_by_order_id.load_many(pks)
-        jobs.append(fill(orders, "events", events, lambda _, rows: [OrderEvent.from_row(r) for r in rows]))
-    await asyncio.gather(*jobs)

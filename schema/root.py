@@ -27,6 +27,7 @@ from schema.checkout import (
     StockChange,
 )
 from schema.orders import Customer, Order
+from schema.relations import cost
 from schema.relay import Connection, Node
 from schema.search import BookRecommendation, BookSearchConnection
 from tracing import OperationTracing
@@ -52,10 +53,12 @@ class Query:
     search_books: BookSearchConnection | None = strawberry.field(
         resolver=searching.search_books,
         description="Books ranked by meaning, not keywords; `filter` applies inside the search store.",
+        metadata=cost(10),  # an embedding and a vector search
     )
     trending_books: list[BookRecommendation] | None = strawberry.field(
         resolver=searching.trending_books,
         description="What sells now (recent orders, decayed by age), optionally within one genre.",
+        metadata=cost(2),
     )
     author: Author | None = strawberry.field(resolver=catalog.author)
     genres: list[Genre] | None = strawberry.field(

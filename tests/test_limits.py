@@ -29,9 +29,11 @@ from limits import (
     parse_limited,
     requested_cost,
 )
+from schema.relations import field_costs
 from schema.root import schema
 
 SCHEMA = schema._schema
+WEIGHTS = CostWeights(field_costs=field_costs(SCHEMA))
 DEFAULTS = Limits()
 INTROSPECTION = get_introspection_query(descriptions=True)
 
@@ -41,7 +43,7 @@ def errors_of(source: str, *rules: type[ValidationRule]) -> list[GraphQLError]:
 
 
 def cost(source: str, variables: dict[str, Any] | None = None, weights: CostWeights | None = None) -> int:
-    return requested_cost(SCHEMA, parse(source), variables, None, weights)
+    return requested_cost(SCHEMA, parse(source), variables, None, weights or WEIGHTS)
 
 
 def assert_too_complex(errors: list[GraphQLError], **details: Any) -> None:
@@ -383,8 +385,8 @@ def test_actual_cost_counts_what_came_back() -> None:
 def test_actual_cost_charges_the_expensive_fields_present() -> None:
     source = 'query { searchBooks(query: "x", first: 3) { edges { node { id } } } }'
     empty = {"searchBooks": {"edges": []}}
-    assert actual_cost(SCHEMA, parse(source), None, None, empty) == 10 + 1
-    assert actual_cost(SCHEMA, parse(source), None, None, {"searchBooks": None}) == 10
+    assert actual_cost(SCHEMA, parse(source), None, None, empty, WEIGHTS) == 10 + 1
+    assert actual_cost(SCHEMA, parse(source), None, None, {"searchBooks": None}, WEIGHTS) == 10
     assert cost(source) == 10 + 1 + 3 * 2
 
 
@@ -392,7 +394,7 @@ def test_actual_cost_follows_typename_for_abstract_types() -> None:
     source = '{ nodes(ids: ["a", "b"]) { __typename ... on Book { authors { name } } } }'
     data = {"nodes": [{"__typename": "Book", "authors": [{"name": "A"}]}, {"__typename": "Author"}, None]}
     # The Book 1 and its author 1, the Author 1, null nothing.
-    assert actual_cost(SCHEMA, parse(source), None, None, data) == 2 + 1
+    assert actual_cost(SCHEMA, parse(source), None, None, data, WEIGHTS) == 2 + 1
 
 
 # -- check() --------------------------------------------------------------------------------------
