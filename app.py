@@ -29,6 +29,7 @@ from config import Settings, get_settings
 from datasources.budgets import CostBudgets
 from datasources.documents import DocumentStore
 from datasources.events import EventBus
+from datasources.orders.rows import OrderStatus
 from datasources.recommendation_cache import RecommendationCache
 from datasources.stores import Stores
 from embedded import with_embedded_stores
@@ -62,7 +63,7 @@ async def forget_recommendations_on_orders(events: EventBus, cache: Recommendati
     while True:
         try:
             async for event in events.listen(patterns=[events.order_channel("*", "*")]):
-                if event["to_status"] in ("CONFIRMED", "CANCELLED"):
+                if event["to_status"] in (OrderStatus.CONFIRMED, OrderStatus.CANCELLED):
                     await cache.forget_customer(event["customer_id"])
         except SourceUnavailable:
             await asyncio.sleep(1.0)

@@ -25,8 +25,8 @@ from clock import SYSTEM, Clock
 from config import Settings
 from datasources.events import EventBus, OrderStatusChanged, StockChanged
 from datasources.inventory import BookRow, StockRow
-from datasources.order_ledger import NewLine, OrderLedger, Transition
-from datasources.orders import OrderRow
+from datasources.orders.ledger import NewLine, OrderLedger, Transition
+from datasources.orders.rows import OrderRow, OrderStatus
 from datasources.stock import Outcome, StockLedger
 from datasources.stores import Stores
 from faults import NONE, Faults
@@ -38,11 +38,11 @@ MAX_KEY_LENGTH = 255
 MAX_RESTOCK = 100_000
 
 # Moves an administrator may make; PENDING belongs to checkout, and cancelling releases stock.
-ADMIN_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    "CONFIRMED": frozenset({"SHIPPED", "CANCELLED"}),
-    "SHIPPED": frozenset({"DELIVERED"}),
+ADMIN_TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.CONFIRMED: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
 }
-CANCELLABLE = ("PENDING", "CONFIRMED")
+CANCELLABLE = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
 
 
 class ProblemCode(StrEnum):
@@ -220,7 +220,7 @@ class Checkout:
 
         Safe to run any number of times, concurrently, from any process.
         """
-        if order.status != "PENDING":
+        if order.status != OrderStatus.PENDING:
             return await self._settled(order)
         if lines is None:
             lines = [(line.book_id, line.quantity) for line in await self.orders.lines(order.id)]
@@ -235,7 +235,7 @@ class Checkout:
                 return await self._settled(await self._current(order))
             await self._stock_moved(reservation.changed)
             self.faults.reach("before_confirm")
-            confirmed = await self.orders.transition(order.id, ["PENDING"], "CONFIRMED")
+            confirmed = await self.orders.transition(order.id, [OrderStatus.PENDING], OrderStatus.CONFIRMED)
         except Exception:
             log.exception("checkout failed; compensating", extra={"order_id": order.id})
             if not await self._compensate(order):
@@ -245,7 +245,7 @@ class Checkout:
         if confirmed is None:
             # Someone else decided first (a cancellation, or recovery rejecting it).
             current = await self._current(order)
-            if current.status in ("REJECTED", "CANCELLED"):
+            if current.status in (OrderStatus.REJECTED, OrderStatus.CANCELLED):
                 await self._stock_moved(await self.stock.release(order.id))
             return await self._settled(current)
         await self._announced(confirmed)
@@ -253,12 +253,14 @@ class Checkout:
         return Result(confirmed.order)
 
     async def cancel(self, order: OrderRow) -> Result:
-        if order.status == "CANCELLED":
+        if order.status == OrderStatus.CANCELLED:
             return Result(order)
-        cancelled = await self.orders.transition(order.id, CANCELLABLE, "CANCELLED", note="cancelled")
+        cancelled = await self.orders.transition(
+            order.id, CANCELLABLE, OrderStatus.CANCELLED, note="cancelled"
+        )
         if cancelled is None:
             current = await self._current(order)
-            if current.status == "CANCELLED":
+            if current.status == OrderStatus.CANCELLED:
                 return Result(current)
             return Result(
                 problems=[
@@ -273,11 +275,11 @@ class Checkout:
         await self._stock_moved(await self.stock.release(order.id))
         return Result(cancelled.order)
 
-    async def set_status(self, order: OrderRow, status: str) -> Result:
+    async def set_status(self, order: OrderRow, status: OrderStatus) -> Result:
         """An administrator moves an order along its lifecycle; the stock follows."""
         if status == order.status:
             return Result(order)
-        if status == "CANCELLED":
+        if status == OrderStatus.CANCELLED:
             return await self.cancel(order)
         sources = [s for s, targets in ADMIN_TRANSITIONS.items() if status in targets]
         moved = await self.orders.transition(order.id, sources, status, note="set by an administrator")
@@ -293,7 +295,7 @@ class Checkout:
                 ]
             )
         await self._announced(moved)
-        if status == "SHIPPED":
+        if status == OrderStatus.SHIPPED:
             await self._stock_moved(await self.stock.ship(order.id))
         return Result(moved.order)
 
@@ -313,7 +315,7 @@ class Checkout:
                 log.exception("recovery could not complete an order", extra={"order_id": order.id})
                 report.failed += 1
                 continue
-            if result.order is not None and result.order.status == "CONFIRMED":
+            if result.order is not None and result.order.status == OrderStatus.CONFIRMED:
                 report.confirmed += 1
             else:
                 report.rejected += 1
@@ -321,10 +323,10 @@ class Checkout:
         statuses = await self.orders.statuses(held) if held else {}
         for order_id in held:
             status = statuses.get(order_id)
-            if status in (None, "REJECTED", "CANCELLED"):
+            if status in (None, OrderStatus.REJECTED, OrderStatus.CANCELLED):
                 await self._stock_moved(await self.stock.release(order_id))
                 report.released += 1
-            elif status in ("SHIPPED", "DELIVERED"):
+            elif status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
                 await self._stock_moved(await self.stock.ship(order_id))
                 report.shipped += 1
         return report
@@ -334,8 +336,8 @@ class Checkout:
     async def _reject(self, order: OrderRow, problems: list[Problem]) -> Result:
         rejected = await self.orders.transition(
             order.id,
-            ["PENDING"],
-            "REJECTED",
+            [OrderStatus.PENDING],
+            OrderStatus.REJECTED,
             note=problems[0].message,
             code=problems[0].code.value,
             details={"problems": [asdict(p) for p in problems]},
@@ -364,9 +366,9 @@ class Checkout:
 
     async def _settled(self, order: OrderRow) -> Result:
         """The answer for an order already decided: what a retry with the same key receives."""
-        if order.status != "REJECTED":
+        if order.status != OrderStatus.REJECTED:
             return Result(order)
-        _, details = await self.orders.last_event(order.id, "REJECTED")
+        _, details = await self.orders.last_event(order.id, OrderStatus.REJECTED)
         stored = (details or {}).get("problems") or [
             {"field": ["input"], "message": "The order was rejected.", "code": "CHECKOUT_FAILED"}
         ]

@@ -312,7 +312,7 @@ def recs_evaluate(
 ) -> None:
     """HitRate@k, NDCG@k and coverage of every strategy on a hold-out of each customer's last order."""
     from datasources.bulk import book_count
-    from datasources.purchases import PurchaseHistory
+    from datasources.orders.purchases import PurchaseHistory
     from recommender import weights_of
     from recs_evaluation import evaluate, table
 

@@ -16,7 +16,7 @@ from config import Settings
 from datasources.catalog_search import SearchSource
 from datasources.events import EventBus
 from datasources.inventory import InventorySource
-from datasources.orders import OrdersSource
+from datasources.orders.source import OrdersSource
 from datasources.stores import Stores
 from embeddings import Model
 from recommender import Recommender

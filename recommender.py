@@ -36,7 +36,7 @@ from scipy import sparse
 from clock import SYSTEM, Clock
 from config import Settings
 from datasources.inventory import BookQuery, BookSort, InventorySource
-from datasources.purchases import PurchaseHistory, Sale
+from datasources.orders.purchases import PurchaseHistory, Sale
 from datasources.recommendation_cache import RecommendationCache, Scored
 from datasources.search import VectorIndex
 from datasources.stores import Stores

@@ -36,7 +36,7 @@ from datetime import datetime
 
 from rich.table import Table
 
-from datasources.purchases import PurchaseHistory, Sale
+from datasources.orders.purchases import PurchaseHistory, Sale
 from datasources.search import VectorIndex
 from recommender import (
     LIST_SIZE,

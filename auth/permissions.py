@@ -1,5 +1,5 @@
 """Permission classes: who may call a field, declared on the field. Which rows a viewer may see is
-decided where the rows are loaded (datasources/orders.py), not here."""
+decided where the rows are loaded (datasources/orders/source.py), not here."""
 
 from __future__ import annotations
 

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from catalog.records import BookRecord, CustomerRecord, OrderRecord
 from datasources.inventory_tables import authors, book_authors, book_genres, books, stock_levels
-from datasources.orders_tables import customers, order_events, order_lines, orders
+from datasources.orders.rows import OrderStatus
+from datasources.orders.tables import customers, order_events, order_lines, orders
 
 Progress = Callable[[int], None]
 
@@ -151,17 +152,20 @@ async def write_customers(
 
 
 # The lifecycle each final status went through, with the delay after the previous step.
-_LIFECYCLES: dict[str, list[tuple[str, timedelta]]] = {
-    "PENDING": [],
-    "CONFIRMED": [("CONFIRMED", timedelta(minutes=2))],
-    "SHIPPED": [("CONFIRMED", timedelta(minutes=2)), ("SHIPPED", timedelta(days=1))],
-    "DELIVERED": [
-        ("CONFIRMED", timedelta(minutes=2)),
-        ("SHIPPED", timedelta(days=1)),
-        ("DELIVERED", timedelta(days=3)),
+_LIFECYCLES: dict[str, list[tuple[OrderStatus, timedelta]]] = {
+    OrderStatus.PENDING: [],
+    OrderStatus.CONFIRMED: [(OrderStatus.CONFIRMED, timedelta(minutes=2))],
+    OrderStatus.SHIPPED: [
+        (OrderStatus.CONFIRMED, timedelta(minutes=2)),
+        (OrderStatus.SHIPPED, timedelta(days=1)),
     ],
-    "CANCELLED": [("CANCELLED", timedelta(hours=5))],
-    "REJECTED": [("REJECTED", timedelta(seconds=3))],
+    OrderStatus.DELIVERED: [
+        (OrderStatus.CONFIRMED, timedelta(minutes=2)),
+        (OrderStatus.SHIPPED, timedelta(days=1)),
+        (OrderStatus.DELIVERED, timedelta(days=3)),
+    ],
+    OrderStatus.CANCELLED: [(OrderStatus.CANCELLED, timedelta(hours=5))],
+    OrderStatus.REJECTED: [(OrderStatus.REJECTED, timedelta(seconds=3))],
 }
 
 
@@ -170,9 +174,15 @@ def _events(order_id: int, record: OrderRecord) -> list[dict[str, Any]]:
     jitter = int(hashlib.blake2b(record.number.encode(), digest_size=2).hexdigest(), 16) % 600
     at: datetime = record.placed_at
     events = [
-        {"order_id": order_id, "from_status": None, "to_status": "PENDING", "occurred_at": at, "note": None}
+        {
+            "order_id": order_id,
+            "from_status": None,
+            "to_status": OrderStatus.PENDING,
+            "occurred_at": at,
+            "note": None,
+        }
     ]
-    previous = "PENDING"
+    previous: OrderStatus | None = OrderStatus.PENDING
     for status, delay in _LIFECYCLES[record.status]:
         at = at + delay + timedelta(seconds=jitter)
         events.append(
@@ -248,7 +258,7 @@ async def open_order_lines(engine: AsyncEngine) -> list[tuple[int, int, int]]:
         rows = await conn.execute(
             sa.select(order_lines.c.order_id, order_lines.c.book_id, order_lines.c.quantity)
             .join(orders, orders.c.id == order_lines.c.order_id)
-            .where(orders.c.status == "CONFIRMED")
+            .where(orders.c.status == OrderStatus.CONFIRMED)
             .order_by(order_lines.c.order_id, order_lines.c.book_id)
         )
         return [(r.order_id, r.book_id, r.quantity) for r in rows]

@@ -11,17 +11,27 @@ from redis.backoff import ExponentialBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from datasources import inventory, orders
+from datasources import inventory
 from datasources.base import create_engine, create_write_engine, ping
 from datasources.migrate import upgrade
+from datasources.orders import rows as orders
 from datasources.search import VectorIndex, open_index
 
 
-def redis_client(url: str, timeout: float) -> Redis:
+def redis_client(url: str, timeout: float, name: str | None = None) -> Redis:
+    """`name` is every connection's CLIENT SETNAME, so `CLIENT LIST` tells whose connections are
+    whose when several deployments (or test runs) share one Redis."""
     # One quick retry, not the client's default of three with backoff up to seconds: Redis is a
     # cache and an event bus here, and a request must not wait long on it.
     retry = Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1)
-    return Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout, retry=retry)
+    return Redis.from_url(
+        url, socket_connect_timeout=timeout, socket_timeout=timeout, retry=retry, client_name=name
+    )
+
+
+def redis_client_name(settings: Settings) -> str:
+    """The key prefix names the deployment (a name holds no spaces)."""
+    return "".join(c if c.isprintable() and not c.isspace() else "_" for c in settings.redis_key_prefix)
 
 
 @dataclass(slots=True)
@@ -51,7 +61,7 @@ class Stores:
             orders=create_engine(
                 settings.orders_database_url, orders.STORE, pool_size=settings.pool_size, timeout=timeout
             ),
-            redis=redis_client(settings.redis_url, timeout),
+            redis=redis_client(settings.redis_url, timeout, redis_client_name(settings)),
             index=open_index(settings.qdrant_url, settings.data_dir),
         )
 

@@ -6,7 +6,7 @@ import strawberry
 
 from checkout import MAX_LINES, MAX_RESTOCK, LineRequest, Problem, ProblemCode, Result
 from context import Info
-from datasources.orders import OrderRow
+from datasources.orders.rows import OrderRow, OrderStatus
 from errors import BadUserInput, Forbidden, NotFound
 from schema.books import Book, Stock
 from schema.checkout import (
@@ -17,7 +17,7 @@ from schema.checkout import (
     RestockPayload,
     SetOrderStatusPayload,
 )
-from schema.orders import Order, OrderStatus
+from schema.orders import Order
 from schema.relay import pk_of
 
 
@@ -75,9 +75,7 @@ async def cancel_order(info: Info, id: strawberry.ID) -> CancelOrderPayload:
 
 async def set_order_status(info: Info, id: strawberry.ID, status: OrderStatus) -> SetOrderStatusPayload:
     found = await _order_for(info, id)
-    result = (
-        found if isinstance(found, Result) else await info.context.checkout.set_status(found, status.value)
-    )
+    result = found if isinstance(found, Result) else await info.context.checkout.set_status(found, status)
     order, errors = _parts(result)
     return SetOrderStatusPayload(order=order, user_errors=errors)
 

@@ -9,10 +9,10 @@ import strawberry
 
 from context import Info
 from datasources.inventory import StockRow
+from datasources.orders.rows import OrderStatus
 from errors import BadUserInput, Unauthenticated
 from schema.books import Stock
 from schema.checkout import OrderStatusChange, StockChange
-from schema.orders import OrderStatus
 from schema.relay import pk_of
 
 MAX_WATCHED_BOOKS = 100

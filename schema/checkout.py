@@ -8,8 +8,9 @@ import strawberry
 
 from checkout import Problem, ProblemCode
 from context import Info
+from datasources.orders.rows import OrderStatus
 from schema.books import Book, Stock
-from schema.orders import Order, OrderStatus
+from schema.orders import Order
 from schema.relay import to_global_id
 
 CheckoutErrorCode = strawberry.enum(ProblemCode, name="CheckoutErrorCode")

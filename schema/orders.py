@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import field
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
 
 from context import Info
-from datasources.orders import CustomerRow, OrderEventRow, OrderLineRow, OrderRow
+from datasources.orders.rows import CustomerRow, OrderEventRow, OrderLineRow, OrderRow, OrderStatus
 from errors import Forbidden
 from recommender import Strategy
 from schema.books import Book, check_count, in_stock_checker, recommended_books
@@ -19,15 +18,7 @@ from schema.relations import Prefetched, Relation, cost, load_relations, relatio
 from schema.relay import Connection, Node, check_first, decode_cursor, pk_of, to_global_id
 from schema.search import BookRecommendation, RecommendationStrategy
 
-
-@strawberry.enum
-class OrderStatus(Enum):
-    PENDING = "PENDING"
-    CONFIRMED = "CONFIRMED"
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-    CANCELLED = "CANCELLED"
-    REJECTED = "REJECTED"
+strawberry.enum(OrderStatus)  # the orders store's own values, exposed as they are
 
 
 @strawberry.federation.type(keys=["id"])
@@ -138,8 +129,8 @@ class OrderEvent:
     @classmethod
     def from_row(cls, row: OrderEventRow) -> OrderEvent:
         return cls(
-            from_status=OrderStatus(row.from_status) if row.from_status else None,
-            to_status=OrderStatus(row.to_status),
+            from_status=row.from_status,
+            to_status=row.to_status,
             occurred_at=row.occurred_at,
             note=row.note,
         )
@@ -166,7 +157,7 @@ class Order(Node, Prefetched):
             pk=row.id,
             customer_pk=row.customer_id,
             number=row.number,
-            status=OrderStatus(row.status),
+            status=row.status,
             placed_at=row.placed_at,
             total=Money.of(row.total_cents, row.currency),
         )

@@ -207,7 +207,7 @@ async def test_a_customer_cannot_follow_another_customers_order(
 
 
 async def test_the_worker_command_completes_a_checkout_left_pending(shop: Shop, tmp_path: Any) -> None:
-    from datasources.order_ledger import NewLine, OrderLedger
+    from datasources.orders.ledger import NewLine, OrderLedger
 
     book = shop.book_ids[42]
     await shop.set_available(book, 5)

@@ -17,7 +17,7 @@ from conftest import GraphQLClient
 from auth.tokens import issue_token
 from checkout import checkout_for
 from config import Settings
-from datasources.order_ledger import NewLine, OrderLedger
+from datasources.orders.ledger import NewLine, OrderLedger
 from datasources.stores import Stores
 from schema.relay import pk_of
 

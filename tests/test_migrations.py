@@ -11,8 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from datasources import inventory_tables, orders_tables
+from datasources import inventory_tables
 from datasources.migrate import alembic_config, upgrade
+from datasources.orders import tables as orders_tables
 from datasources.stores import Stores
 
 

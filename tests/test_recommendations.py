@@ -283,7 +283,7 @@ async def test_a_store_that_never_sold_anything_shows_its_newest_books(
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from datasources.migrate import upgrade
-    from datasources.purchases import PurchaseHistory
+    from datasources.orders.purchases import PurchaseHistory
     from schema.books import _reason
 
     async with private_database("nosales", tmp_path_factory) as url:

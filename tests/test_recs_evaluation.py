@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from rich.console import Console
 
-from datasources.purchases import PurchaseHistory, Sale
+from datasources.orders.purchases import PurchaseHistory, Sale
 from datasources.stores import Stores
 from recs_evaluation import StrategyScore, evaluate, hit_and_ndcg, split, table
 

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from auth.viewer import ANONYMOUS
 from datasources.inventory import InventorySource
-from datasources.orders import OrdersSource
+from datasources.orders.source import OrdersSource
 from schema.books import Author, Book, Stock
 from schema.orders import Customer, Order, OrderEvent, OrderLine
 from schema.relations import Prefetched, field_costs, relations_of
@@ -23,7 +23,7 @@ def test_each_type_declares_its_relations_once() -> None:
     assert [name for name, _ in relations_of(OrderLine)] == ["book"]
 
 
-def test_every_relation_names_a_loader_its_store_has_and_a_key_its_owner_has() -> None:
+async def test_every_relation_names_a_loader_its_store_has_and_a_key_its_owner_has() -> None:
     engine = create_async_engine("sqlite+aiosqlite://")
     stores: dict[str, Any] = {
         "inventory": InventorySource(engine),

@@ -1,6 +1,6 @@
 """Alembic environment for the orders database."""
 
 from datasources.migrate import run_environment
-from datasources.orders_tables import metadata
+from datasources.orders.tables import metadata
 
 run_environment(metadata, "orders")

@@ -1,12 +1,10 @@
-"""The orders store: customers, orders, lines and events, read through per-request DataLoaders.
+"""Customers, orders, lines and events, read through per-request DataLoaders.
 
 Row-level rules live here, where the rows are loaded: a customer sees only their own orders.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -17,51 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.viewer import Viewer
 from datasources.base import StoreSource, grouped, in_key_order, loader, store_errors
-from datasources.orders_tables import customers, order_events, order_lines, orders
+from datasources.orders.rows import STORE, CustomerRow, OrderEventRow, OrderLineRow, OrderRow, OrderStatus
+from datasources.orders.tables import customers, order_events, order_lines, orders
 from datasources.paging import Page, SortKey, after_key, page_of, partitioned
 from errors import NotFound, Unauthenticated
-
-STORE = "orders"
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerRow:
-    id: int
-    subject: str
-    name: str
-    email: str
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRow:
-    id: int
-    number: str
-    customer_id: int
-    status: str
-    placed_at: datetime
-    total_cents: int
-    currency: str
-
-
-@dataclass(frozen=True, slots=True)
-class OrderLineRow:
-    id: int
-    order_id: int
-    book_id: int
-    quantity: int
-    unit_price_cents: int
-
-
-@dataclass(frozen=True, slots=True)
-class OrderEventRow:
-    id: int
-    order_id: int
-    from_status: str | None
-    to_status: str
-    occurred_at: datetime
-    note: str | None
-
 
 _CUSTOMER_COLUMNS = (
     customers.c.id,
@@ -86,7 +43,9 @@ def _customer(r: Any) -> CustomerRow:
 
 
 def order_row(r: Any) -> OrderRow:
-    return OrderRow(r.id, r.number, r.customer_id, r.status, r.placed_at, r.total_cents, r.currency)
+    return OrderRow(
+        r.id, r.number, r.customer_id, OrderStatus(r.status), r.placed_at, r.total_cents, r.currency
+    )
 
 
 # (customer id, statuses or None, first, after): a customer's orders, newest first.
@@ -160,7 +119,14 @@ class OrdersSource(StoreSource):
             )
             return [
                 [
-                    OrderEventRow(r.id, r.order_id, r.from_status, r.to_status, r.occurred_at, r.note)
+                    OrderEventRow(
+                        r.id,
+                        r.order_id,
+                        OrderStatus(r.from_status) if r.from_status else None,
+                        OrderStatus(r.to_status),
+                        r.occurred_at,
+                        r.note,
+                    )
                     for r in group
                 ]
                 for group in grouped(order_ids, rows, lambda r: r.order_id)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from datasources.orders.rows import OrderStatus
+
 metadata = sa.MetaData()
 
-ORDER_STATUSES = ("PENDING", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELLED", "REJECTED")
-_status_check = "status IN (" + ", ".join(f"'{s}'" for s in ORDER_STATUSES) + ")"
+_status_check = "status IN (" + ", ".join(f"'{s}'" for s in OrderStatus) + ")"
 
 customers = sa.Table(
     "customers",
@@ -40,7 +41,7 @@ orders = sa.Table(
     # A customer's order history is read newest first.
     sa.Index("ix_orders_customer_placed", "customer_id", sa.text("placed_at DESC"), sa.text("id DESC")),
     # Recovery scans the orders a checkout left PENDING; there are only ever a few.
-    sa.Index("ix_orders_pending", "placed_at", postgresql_where=sa.text("status = 'PENDING'")),
+    sa.Index("ix_orders_pending", "placed_at", postgresql_where=sa.text(f"status = '{OrderStatus.PENDING}'")),
 )
 
 order_lines = sa.Table(

@@ -13,8 +13,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from datasources.base import store_errors
-from datasources.orders import ORDER_COLUMNS, STORE, OrderLineRow, OrderRow, order_row
-from datasources.orders_tables import order_events, order_lines, orders
+from datasources.orders.rows import STORE, OrderLineRow, OrderRow, OrderStatus
+from datasources.orders.source import ORDER_COLUMNS, order_row
+from datasources.orders.tables import order_events, order_lines, orders
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ class Opened:
 @dataclass(frozen=True, slots=True)
 class Transition:
     order: OrderRow
-    from_status: str
+    from_status: OrderStatus
     occurred_at: datetime
 
 
@@ -71,7 +72,7 @@ class OrderLedger:
                             number=sa.func.concat("BG-", placed_at.strftime("%y%m%d"), "-", order_id),
                             placed_at=placed_at,
                             customer_id=customer_id,
-                            status="PENDING",
+                            status=OrderStatus.PENDING,
                             total_cents=sum(line.quantity * line.unit_price_cents for line in lines),
                             currency=currency,
                             idempotency_key=idempotency_key,
@@ -96,7 +97,7 @@ class OrderLedger:
                     )
                     await conn.execute(
                         sa.insert(order_events).values(
-                            order_id=order_id, from_status=None, to_status="PENDING"
+                            order_id=order_id, from_status=None, to_status=OrderStatus.PENDING
                         )
                     )
                     return Opened(order_row(inserted), True, request_hash)
@@ -112,8 +113,8 @@ class OrderLedger:
     async def transition(
         self,
         order_id: int,
-        from_statuses: Sequence[str],
-        to_status: str,
+        from_statuses: Sequence[OrderStatus],
+        to_status: OrderStatus,
         *,
         note: str | None = None,
         code: str | None = None,
@@ -155,7 +156,7 @@ class OrderLedger:
                         .returning(order_events.c.occurred_at)
                     )
                 ).scalar_one()
-                return Transition(order_row(row), from_status, occurred_at)
+                return Transition(order_row(row), OrderStatus(from_status), occurred_at)
 
     async def get(self, order_id: int) -> OrderRow | None:
         with store_errors(STORE):
@@ -175,13 +176,13 @@ class OrderLedger:
                     OrderLineRow(r.id, r.order_id, r.book_id, r.quantity, r.unit_price_cents) for r in rows
                 ]
 
-    async def statuses(self, order_ids: Sequence[int]) -> dict[int, str]:
+    async def statuses(self, order_ids: Sequence[int]) -> dict[int, OrderStatus]:
         with store_errors(STORE):
             async with self.engine.connect() as conn:
                 rows = await conn.execute(
                     sa.select(orders.c.id, orders.c.status).where(orders.c.id.in_(order_ids))
                 )
-                return {r.id: r.status for r in rows}
+                return {r.id: OrderStatus(r.status) for r in rows}
 
     async def pending_before(self, cutoff: datetime, limit: int = 500) -> list[OrderRow]:
         """PENDING orders placed before `cutoff`: checkouts that stopped half-way."""
@@ -189,13 +190,15 @@ class OrderLedger:
             async with self.engine.connect() as conn:
                 rows = await conn.execute(
                     sa.select(*ORDER_COLUMNS)
-                    .where(orders.c.status == "PENDING", orders.c.placed_at < cutoff)
+                    .where(orders.c.status == OrderStatus.PENDING, orders.c.placed_at < cutoff)
                     .order_by(orders.c.placed_at)
                     .limit(limit)
                 )
                 return [order_row(r) for r in rows]
 
-    async def last_event(self, order_id: int, to_status: str) -> tuple[str | None, dict[str, Any] | None]:
+    async def last_event(
+        self, order_id: int, to_status: OrderStatus
+    ) -> tuple[str | None, dict[str, Any] | None]:
         """(code, details) of the order's latest move to `to_status` (why it was rejected, say)."""
         with store_errors(STORE):
             async with self.engine.connect() as conn:

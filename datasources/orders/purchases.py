@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from datasources.base import store_errors
-from datasources.orders import STORE
-from datasources.orders_tables import order_lines, orders
+from datasources.orders.rows import STORE, OrderStatus
+from datasources.orders.tables import order_lines, orders
 
 # Orders that never happened teach nothing about taste.
-_COUNTED = ("CANCELLED", "REJECTED")
+_COUNTED = (OrderStatus.CANCELLED, OrderStatus.REJECTED)
 
 
 @dataclass(frozen=True, slots=True)
