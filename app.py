@@ -28,11 +28,11 @@ from checkout import checkout_for
 from config import Settings, get_settings
 from datasources.budgets import CostBudgets
 from datasources.documents import DocumentStore
+from datasources.embedded import with_embedded_stores
 from datasources.events import EventBus
 from datasources.orders.rows import OrderStatus
 from datasources.recommendation_cache import RecommendationCache
 from datasources.stores import Stores
-from embedded import with_embedded_stores
 from embeddings import Model
 from errors import (
     SourceUnavailable,

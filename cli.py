@@ -16,7 +16,7 @@ from rich.table import Table
 from auth.tokens import issue_token
 from auth.viewer import Role
 from config import ROOT, Settings, get_settings
-from embedded import with_embedded_stores
+from datasources.embedded import with_embedded_stores
 from observability import configure_logging
 from progress import bars
 

@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     environment: Literal["development", "production", "test"] = "development"
     data_dir: Path = ROOT / "var"
 
-    # Unset URL → the embedded store under data_dir (see embedded.py).
+    # Unset URL → the embedded store under data_dir (see datasources/embedded.py).
     inventory_database_url: str | None = None
     orders_database_url: str | None = None
     redis_url: str | None = None

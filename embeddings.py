@@ -20,7 +20,6 @@ from observability import EMBEDDING_CACHE, EMBEDDING_SECONDS
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "all-MiniLM-L6-v2"
-DIMENSIONS = 384
 _SPACES = re.compile(r"\s+")
 
 

@@ -22,13 +22,14 @@ code that serves; `Recommender` adds the stores: the orders history, the vectors
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -40,9 +41,6 @@ from datasources.orders.purchases import PurchaseHistory, Sale
 from datasources.recommendation_cache import RecommendationCache, Scored
 from datasources.search import VectorIndex
 from datasources.stores import Stores
-
-if TYPE_CHECKING:  # the engine is only handed on to the inventory datasource
-    from sqlalchemy.ext.asyncio import AsyncEngine
 
 SHRINK = 2.0
 NEIGHBOURS = 50  # kept per book
@@ -290,7 +288,7 @@ class Recommender:
     """Reads Redis first; a miss computes from the stores, stores the answer with a TTL, returns it."""
 
     history: PurchaseHistory
-    inventory: AsyncEngine  # genres of trending books
+    inventory: Callable[[], InventorySource]  # a fresh source (its loaders) per computation
     index: VectorIndex
     cache: RecommendationCache
     weights: Weights = Weights()
@@ -390,7 +388,7 @@ class Recommender:
         all-time best sellers; a store that never sold anything gets its newest books in stock.
         """
         since = now - TRENDING_WINDOW
-        inventory = InventorySource(self.inventory)
+        inventory = self.inventory()
         recent = trending_scores(await self.history.recent_sales(since), now, self.half_life_days)
         ranked = [Trend(book, score, Period.RECENT) for book, score in top(recent, len(recent))]
         lists = await self._by_genre(inventory, ranked)
@@ -462,7 +460,7 @@ class Recommender:
 def recommender_for(settings: Settings, stores: Stores) -> Recommender:
     return Recommender(
         PurchaseHistory(stores.orders),
-        stores.inventory,
+        functools.partial(InventorySource, stores.inventory),
         stores.index,
         RecommendationCache(stores.redis, settings.redis_key_prefix, settings.recs_ttl_seconds),
         weights=weights_of(settings),

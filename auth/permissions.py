@@ -3,19 +3,25 @@ decided where the rows are loaded (datasources/orders/source.py), not here."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
+import strawberry
 from strawberry.permission import BasePermission
 
-from auth.viewer import Role
-from context import Info
+from auth.viewer import Role, Viewer
 from errors import Forbidden, Unauthenticated
+
+
+class ViewerContext(Protocol):
+    """All a permission reads of the request's context (so this module needs nothing above auth)."""
+
+    viewer: Viewer
 
 
 class _RolePermission(BasePermission):
     roles: ClassVar[frozenset[Role]]
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+    def has_permission(self, source: Any, info: strawberry.Info[ViewerContext, None], **kwargs: Any) -> bool:
         viewer = info.context.viewer
         if viewer.role in self.roles:
             return True

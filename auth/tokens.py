@@ -78,18 +78,6 @@ def issue_token(
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ISSUE_ALGORITHM)
 
 
-def verify_token(settings: Settings, token: str) -> Viewer:
-    """The synchronous path: HS256 and the PEM public key. A token only a JWKS key could verify
-    is refused here; `TokenVerifier.verify` handles those."""
-    alg, _kid = _read_header(settings, token)
-    if alg == "HS256":
-        return _decode(settings, token, alg, _hmac_secret(settings))
-    key = _pem_key(settings, alg)
-    if key is None:
-        raise Unauthenticated(INVALID)
-    return _decode(settings, token, alg, key)
-
-
 class TokenVerifier:
     """Verifies bearer tokens with every algorithm the settings allow, JWKS keys included.
 

@@ -28,10 +28,6 @@ class Viewer(BaseUser):
         return self.role is not Role.ANONYMOUS
 
     @property
-    def display_name(self) -> str:
-        return self.name or self.subject or ""
-
-    @property
     def identity(self) -> str:
         return self.subject or ""
 

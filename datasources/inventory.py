@@ -12,7 +12,8 @@ from aiodataloader import DataLoader
 
 from datasources.base import StoreSource, grouped, in_key_order, loader
 from datasources.inventory_tables import authors, book_authors, book_genres, books, stock_levels
-from datasources.paging import Page, SortKey, after_key, ordering, page_of, partitioned
+from datasources.pages import Page, SortKey, page_of
+from datasources.paging import after_key, ordering, partitioned
 
 STORE = "inventory"
 

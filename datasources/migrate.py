@@ -67,7 +67,7 @@ def run_environment(metadata: sa.MetaData, database: Database) -> None:
     url = config.get_main_option("sqlalchemy.url")
     if not url:  # plain `alembic -n <database> upgrade head`: the configured or embedded store
         from config import get_settings
-        from embedded import with_embedded_stores
+        from datasources.embedded import with_embedded_stores
 
         settings = with_embedded_stores(get_settings(), [database])
         url = settings.inventory_database_url if database == "inventory" else settings.orders_database_url

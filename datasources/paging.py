@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 
-T = TypeVar("T")
-
-SortKey = tuple[Any, int]  # (value of the sort column, id): unique, so pages never overlap
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    items: list[T]
-    keys: list[SortKey]
-    has_next: bool
-    has_previous: bool
+from datasources.pages import SortKey
 
 
 def after_key(
@@ -34,16 +22,6 @@ def ordering(
     sort: sa.ColumnElement[Any], id_: sa.ColumnElement[Any], descending: bool
 ) -> list[sa.ColumnElement[Any]]:
     return [sort.desc(), id_.desc()] if descending else [sort.asc(), id_.asc()]
-
-
-def page_of(items: Sequence[T], keys: Sequence[SortKey], first: int, after: SortKey | None) -> Page[T]:
-    """Build a page from up to first + 1 fetched rows: the extra row only says a next page exists."""
-    return Page(
-        items=list(items[:first]),
-        keys=list(keys[:first]),
-        has_next=len(items) > first,
-        has_previous=after is not None,
-    )
 
 
 def partitioned(

@@ -30,7 +30,6 @@ __all__ = [
     "CostWeights",
     "Limits",
     "actual_cost",
-    "check",
     "check_cost",
     "check_shape",
     "max_aliases_rule",
@@ -62,25 +61,6 @@ class Limits:
 
     def parse(self, source: str) -> DocumentNode:
         return parse_limited(source, self.max_tokens)
-
-
-def check(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
-    limits: Limits,
-) -> list[GraphQLError]:
-    """The errors of the operation against the limits, empty when it may run.
-
-    The cost is only computed for a document within the other limits (so its walk stays shallow).
-    When graphql-core aborts the validation (fragments nested beyond its limit, more than 100
-    errors), its error is returned with the code QUERY_TOO_COMPLEX as well.
-    A document without the named operation gets no cost error: execution refuses it.
-    """
-    return check_shape(schema, document, limits) or check_cost(
-        schema, document, variables, operation_name, limits
-    )
 
 
 def check_shape(schema: GraphQLSchema, document: DocumentNode, limits: Limits) -> list[GraphQLError]:

@@ -37,11 +37,9 @@ QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
 __all__ = [
     "QUERY_TOO_COMPLEX",
-    "count_aliases",
     "max_aliases_rule",
     "max_depth_rule",
     "max_directives_rule",
-    "operation_depth",
     "parse_limited",
 ]
 
@@ -138,16 +136,6 @@ def _operations(document: DocumentNode) -> Iterator[OperationDefinitionNode]:
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
             yield definition
-
-
-def operation_depth(document: DocumentNode, operation: OperationDefinitionNode) -> int:
-    """The deepest nesting of fields in the operation, fragments expanded (`{ a { b } }` is 2)."""
-    return _Fragments(document).fold(_summarize(operation.selection_set), _depth)
-
-
-def count_aliases(document: DocumentNode, operation: OperationDefinitionNode) -> int:
-    """The aliases of the operation, each fragment's counted every time it is spread."""
-    return _Fragments(document).fold(_summarize(operation.selection_set), _aliases)
 
 
 def _describe(operation: OperationDefinitionNode) -> str:

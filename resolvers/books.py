@@ -8,7 +8,7 @@ import strawberry
 
 from catalog.importer import normalise_isbn
 from context import Info
-from datasources.inventory import BookQuery, BookSort
+from datasources.inventory import BookQuery
 from errors import BadUserInput, NotFound
 from schema.books import Author, Book, BookFilter, BookOrder, Genre, OrderDirection
 from schema.money import to_cents
@@ -66,7 +66,7 @@ async def genres(info: Info) -> list[Genre]:
 
 def book_query(filter: BookFilter | None, order: BookOrder) -> BookQuery:
     """Validate a BookFilter into the datasource's query; contradictions are the client's error."""
-    sort = BookSort(order.field.value)
+    sort = order.field
     descending = order.direction is OrderDirection.DESC
     if filter is None:
         return BookQuery(sort=sort, descending=descending)

@@ -10,13 +10,12 @@ from datasources.search import SearchFilter
 from embeddings import normalise_query
 from errors import BadUserInput
 from resolvers.books import book_query
-from schema.books import Book, BookFilter, BookOrder, check_count, recommended_books
+from schema.books import Book, BookFilter, BookOrder, BookRecommendation, recommended_books
 from schema.relations import load_relations
-from schema.relay import PageInfo, decode_cursor, encode_cursor
-from schema.search import BookRecommendation, BookSearchConnection, BookSearchEdge
+from schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
+from schema.search import BookSearchConnection, BookSearchEdge
 
 MAX_QUERY_LENGTH = 1000
-MAX_RESULTS = 100
 
 
 async def search_books(
@@ -32,8 +31,7 @@ async def search_books(
         raise BadUserInput("`query` must not be empty.", argument="query")
     if len(text) > MAX_QUERY_LENGTH:
         raise BadUserInput(f"`query` is limited to {MAX_QUERY_LENGTH} characters.", argument="query")
-    if not 1 <= first <= MAX_RESULTS:
-        raise BadUserInput(f"`first` must be between 1 and {MAX_RESULTS}.", argument="first")
+    check_first(first, minimum=1)
     conditions = search_filter(book_query(filter, BookOrder()))
     # A cursor is a position in one query's ranking: the tag ties it to that query and filter.
     tag = (
@@ -80,6 +78,6 @@ def search_filter(query: BookQuery) -> SearchFilter | None:
 
 
 async def trending_books(info: Info, first: int = 10, genre: str | None = None) -> list[BookRecommendation]:
-    check_count(first)
+    check_first(first, minimum=1)
     listed = await info.context.recommender.trending(genre, first)
     return await recommended_books(info, listed, genre)

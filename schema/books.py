@@ -11,15 +11,11 @@ from typing import Any
 import strawberry
 
 from context import Info
-from datasources.inventory import AuthorRow, BookRow, StockRow
-from errors import BadUserInput
+from datasources.inventory import AuthorRow, BookRow, BookSort, StockRow
 from recommender import Period, Recommendation, Strategy
 from schema.money import Money
 from schema.relations import Prefetched, Relation, cost, load_relations, relation
 from schema.relay import Connection, Node, check_first, decode_cursor, pk_of, to_global_id
-from schema.search import BookRecommendation, RecommendationStrategy
-
-MAX_SIMILAR = 100
 
 
 @strawberry.enum
@@ -111,14 +107,14 @@ class Book(Node, Prefetched):
         description="The books closest in content to this one (null when search is down).", metadata=cost(5)
     )
     async def similar_books(self, info: Info, first: int = 10) -> list[BookRecommendation] | None:
-        check_count(first)
+        check_first(first, minimum=1)
         hits = await info.context.search.similar_by_book_id.load((self.pk, first))
         rows = await info.context.inventory.books_by_id.load_many([hit.book_id for hit in hits])
         recommended = [
             BookRecommendation(
                 book=Book.from_row(row),
                 score=hit.score,
-                strategy=RecommendationStrategy.CONTENT,
+                strategy=Strategy.CONTENT,
                 reason=f"Close in theme to “{self.title}”",
             )
             for hit, row in zip(hits, rows, strict=True)
@@ -131,17 +127,22 @@ class Book(Node, Prefetched):
         description="Customers who bought this book also bought these (in stock only).", metadata=cost(5)
     )
     async def also_bought(self, info: Info, first: int = 10) -> list[BookRecommendation]:
-        check_count(first)
+        check_first(first, minimum=1)
         recommender = info.context.recommender
         return await recommended_books(
             info, await recommender.also_bought(self.pk, first, in_stock_checker(info)), None
         )
 
 
-def check_count(first: int) -> int:
-    if not 1 <= first <= MAX_SIMILAR:
-        raise BadUserInput(f"`first` must be between 1 and {MAX_SIMILAR}.", argument="first")
-    return first
+RecommendationStrategy = strawberry.enum(Strategy, name="RecommendationStrategy")
+
+
+@strawberry.type
+class BookRecommendation:
+    book: Book
+    score: float
+    strategy: RecommendationStrategy  # type: ignore[valid-type]
+    reason: str = strawberry.field(description="Why this book, in words a shopper reads.")
 
 
 def in_stock_checker(info: Info) -> Callable[[list[int]], Awaitable[set[int]]]:
@@ -166,7 +167,7 @@ async def recommended_books(
         BookRecommendation(
             book=Book.from_row(found[r.book_id]),
             score=r.score,
-            strategy=RecommendationStrategy(r.strategy.value),
+            strategy=r.strategy,
             reason=_reason(r, found, genre),
         )
         for r in recommendations
@@ -253,11 +254,7 @@ class BookFilter:
     title_contains: str | None = strawberry.field(default=None, description="Case-insensitive.")
 
 
-@strawberry.enum
-class BookOrderField(Enum):
-    TITLE = "TITLE"
-    PRICE = "PRICE"
-    PUBLISHED_YEAR = "PUBLISHED_YEAR"
+BookOrderField = strawberry.enum(BookSort, name="BookOrderField")
 
 
 @strawberry.enum
@@ -268,5 +265,5 @@ class OrderDirection(Enum):
 
 @strawberry.input
 class BookOrder:
-    field: BookOrderField = BookOrderField.TITLE
+    field: BookOrderField = BookSort.TITLE  # type: ignore[valid-type]
     direction: OrderDirection = OrderDirection.ASC

@@ -12,11 +12,16 @@ from context import Info
 from datasources.orders.rows import CustomerRow, OrderEventRow, OrderLineRow, OrderRow, OrderStatus
 from errors import Forbidden
 from recommender import Strategy
-from schema.books import Book, check_count, in_stock_checker, recommended_books
+from schema.books import (
+    Book,
+    BookRecommendation,
+    RecommendationStrategy,
+    in_stock_checker,
+    recommended_books,
+)
 from schema.money import Money
 from schema.relations import Prefetched, Relation, cost, load_relations, relation
 from schema.relay import Connection, Node, check_first, decode_cursor, pk_of, to_global_id
-from schema.search import BookRecommendation, RecommendationStrategy
 
 strawberry.enum(OrderStatus)  # the orders store's own values, exposed as they are
 
@@ -72,16 +77,14 @@ class Customer(Node):
         self,
         info: Info,
         first: int = 10,
-        strategy: RecommendationStrategy = RecommendationStrategy.HYBRID,
+        strategy: RecommendationStrategy = Strategy.HYBRID,  # type: ignore[valid-type]
     ) -> list[BookRecommendation]:
-        check_count(first)
+        check_first(first, minimum=1)
         # A Customer is only reachable by those who may see it; checked again here because the
         # list is personal (an admin may look, another customer may not).
         if not await info.context.orders.may_see_customer(self.pk):
             raise Forbidden("Recommendations are for their customer only.")
-        listed = await info.context.recommender.for_customer(
-            self.pk, Strategy(strategy.value), first, in_stock_checker(info)
-        )
+        listed = await info.context.recommender.for_customer(self.pk, strategy, first, in_stock_checker(info))
         return await recommended_books(info, listed, None)
 
 

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 import strawberry
 
-from datasources.paging import Page, SortKey
+from datasources.pages import Page, SortKey
 from errors import BadUserInput
 
 T = TypeVar("T")
@@ -68,9 +68,11 @@ def decode_cursor(cursor: str | None, tag: str) -> SortKey | None:
     raise BadUserInput("`after` is not a cursor of this list (or its ordering changed).", argument="after")
 
 
-def check_first(first: int, maximum: int = MAX_PAGE_SIZE) -> int:
-    if not 0 <= first <= maximum:
-        raise BadUserInput(f"`first` must be between 0 and {maximum}.", argument="first")
+def check_first(first: int, minimum: int = 0) -> int:
+    """A page's `first`: 0 to 100 for a connection (0 asks for `totalCount` or `pageInfo` only),
+    1 to 100 for a ranked list."""
+    if not minimum <= first <= MAX_PAGE_SIZE:
+        raise BadUserInput(f"`first` must be between {minimum} and {MAX_PAGE_SIZE}.", argument="first")
     return first
 
 

@@ -17,7 +17,7 @@ from resolvers import checkout, live
 from resolvers import node as nodes
 from resolvers import orders as ordering
 from resolvers import search as searching
-from schema.books import Author, Book, Genre
+from schema.books import Author, Book, BookRecommendation, Genre
 from schema.checkout import (
     CancelOrderPayload,
     OrderStatusChange,
@@ -29,7 +29,7 @@ from schema.checkout import (
 from schema.orders import Customer, Order
 from schema.relations import cost
 from schema.relay import Connection, Node
-from schema.search import BookRecommendation, BookSearchConnection
+from schema.search import BookSearchConnection
 from tracing import OperationTracing
 
 # Sized to the number of distinct operations clients send, so repeated queries skip

@@ -1,24 +1,17 @@
-"""Search and recommendation types: scored hits and recommended books."""
+"""Search types: books ranked by similarity to a query, with their scores."""
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 
+from schema.books import Book
 from schema.relay import PageInfo
-
-if TYPE_CHECKING:
-    from schema.books import Book
-
-LazyBook = Annotated["Book", strawberry.lazy("schema.books")]
 
 
 @strawberry.type
 class BookSearchEdge:
     cursor: str
-    node: LazyBook
+    node: Book
     score: float = strawberry.field(description="Cosine similarity of the book to the query, -1 to 1.")
 
 
@@ -26,19 +19,3 @@ class BookSearchEdge:
 class BookSearchConnection:
     edges: list[BookSearchEdge]
     page_info: PageInfo
-
-
-@strawberry.enum
-class RecommendationStrategy(Enum):
-    CONTENT = "CONTENT"
-    CO_PURCHASE = "CO_PURCHASE"
-    TRENDING = "TRENDING"
-    HYBRID = "HYBRID"
-
-
-@strawberry.type
-class BookRecommendation:
-    book: LazyBook
-    score: float
-    strategy: RecommendationStrategy
-    reason: str = strawberry.field(description="Why this book, in words a shopper reads.")

@@ -49,7 +49,7 @@ def _answers(port: int) -> bool:
 async def private_database(name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     """A PostgreSQL database of this run's own (dropped afterwards), or an embedded server's."""
     if not _answers(PG_PORT):
-        from embedded import start_postgres
+        from datasources.embedded import start_postgres
 
         yield start_postgres(tmp_path_factory.mktemp("postgres"), name)
         return
@@ -72,7 +72,7 @@ async def orders_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
 @pytest.fixture(scope="session")
 async def redis_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     if not _answers(REDIS_PORT):
-        from embedded import start_redis
+        from datasources.embedded import start_redis
 
         yield start_redis(tmp_path_factory.mktemp("redis") / "redis.db")
         return

@@ -22,7 +22,8 @@ from limits import (
     CostWeights,
     Limits,
     actual_cost,
-    check,
+    check_cost,
+    check_shape,
     max_aliases_rule,
     max_depth_rule,
     max_directives_rule,
@@ -40,6 +41,13 @@ INTROSPECTION = get_introspection_query(descriptions=True)
 
 def errors_of(source: str, *rules: type[ValidationRule]) -> list[GraphQLError]:
     return validate(SCHEMA, parse(source), rules=list(rules))
+
+
+def check(
+    schema: Any, document: Any, variables: dict[str, Any] | None, name: str | None, limits: Limits
+) -> list[Any]:
+    """As the gateway checks: the shape first, the cost only of a document within it."""
+    return check_shape(schema, document, limits) or check_cost(schema, document, variables, name, limits)
 
 
 def cost(source: str, variables: dict[str, Any] | None = None, weights: CostWeights | None = None) -> int:

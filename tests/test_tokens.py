@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from pydantic import SecretStr, ValidationError
 
-from auth.tokens import JwksCache, TokenVerifier, issue_token, verify_token
-from auth.viewer import Role
+from auth.tokens import JwksCache, TokenVerifier, issue_token
+from auth.viewer import Role, Viewer
 from config import DEVELOPMENT_JWT_SECRET, Settings
 from errors import Unauthenticated
 
@@ -80,6 +80,11 @@ async def ask_viewer(client: httpx.AsyncClient, token: str) -> httpx.Response:
     return await client.post(
         "/graphql", json={"query": "{ viewer { id } }"}, headers={"Authorization": f"Bearer {token}"}
     )
+
+
+async def verify(settings: Settings, token: str) -> Viewer:
+    """As the app verifies a bearer token (no JWKS endpoint configured here)."""
+    return await TokenVerifier(settings).verify(token)
 
 
 async def test_a_valid_token_is_accepted(client: httpx.AsyncClient, settings: Settings) -> None:
@@ -163,16 +168,18 @@ async def test_hs256_signed_with_the_public_key_is_refused(rsa_key: rsa.RSAPriva
     for settings in (rs_only, both):
         verifier = TokenVerifier(settings)
         with pytest.raises(Unauthenticated, match="The token is invalid"):
-            verify_token(settings, forged)
+            await verify(settings, forged)
         with pytest.raises(Unauthenticated, match="The token is invalid"):
             await verifier.verify(forged)
         await verifier.aclose()
     # The genuine RS256 token verifies under both; a genuine HS256 one only where HS256 is allowed.
     genuine = jwt.encode(claims(), rsa_key, algorithm="RS256")
-    assert verify_token(rs_only, genuine).subject == verify_token(both, genuine).subject == "demo-customer-1"
+    assert (
+        (await verify(rs_only, genuine)).subject == (await verify(both, genuine)).subject == "demo-customer-1"
+    )
     with pytest.raises(Unauthenticated):
-        verify_token(rs_only, issue_token(rs_only, "demo-customer-1"))
-    assert verify_token(both, issue_token(both, "demo-customer-1")).subject == "demo-customer-1"
+        await verify(rs_only, issue_token(rs_only, "demo-customer-1"))
+    assert (await verify(both, issue_token(both, "demo-customer-1"))).subject == "demo-customer-1"
 
 
 async def test_audience_is_checked_when_configured() -> None:
@@ -181,7 +188,7 @@ async def test_audience_is_checked_when_configured() -> None:
     verifier = TokenVerifier(settings)
     right = jwt.encode(claims(aud="bookgraph-api"), secret, algorithm="HS256")
     assert (await verifier.verify(right)).subject == "demo-customer-1"
-    assert verify_token(settings, right).subject == "demo-customer-1"
+    assert (await verify(settings, right)).subject == "demo-customer-1"
     for token in (
         jwt.encode(claims(aud="billing"), secret, algorithm="HS256"),
         jwt.encode(claims(), secret, algorithm="HS256"),  # no aud at all
@@ -200,7 +207,7 @@ async def test_rs256_and_es256_tokens_verify_with_a_pem_key(
         token = jwt.encode(claims(role="partner", name="Pat"), key, algorithm=alg)
         viewer = await verifier.verify(token)
         assert (viewer.subject, viewer.role, viewer.name) == ("demo-customer-1", Role.PARTNER, "Pat")
-        assert verify_token(settings, token) == viewer
+        assert await verify(settings, token) == viewer
         # Someone else's key of the same kind, and an expired token, are refused.
         other = (
             rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -217,40 +224,40 @@ async def test_rs256_and_es256_tokens_verify_with_a_pem_key(
     # An ES256 token is not verified with an RSA key even when both algorithms are allowed.
     mixed = make_settings(jwt_algorithms=["RS256", "ES256"], jwt_public_key=SecretStr(public_pem(rsa_key)))
     with pytest.raises(Unauthenticated):
-        verify_token(mixed, jwt.encode(claims(), ec_key, algorithm="ES256"))
+        await verify(mixed, jwt.encode(claims(), ec_key, algorithm="ES256"))
 
 
-def test_leeway_bounds_clock_skew() -> None:
+async def test_leeway_bounds_clock_skew() -> None:
     now = int(time.time())
     payload = {**claims(), "iat": now - 100, "exp": now - 10}
     lenient = make_settings(jwt_leeway_seconds=30)
     strict = make_settings(jwt_leeway_seconds=0)
     token = jwt.encode(payload, lenient.jwt_secret.get_secret_value(), algorithm="HS256")
-    assert verify_token(lenient, token).subject == "demo-customer-1"
+    assert (await verify(lenient, token)).subject == "demo-customer-1"
     with pytest.raises(Unauthenticated, match="The token has expired"):
-        verify_token(strict, token)
+        await verify(strict, token)
     # Issued in the future beyond the leeway: not valid yet.
     future = jwt.encode(
         {**claims(), "iat": now + 300}, lenient.jwt_secret.get_secret_value(), algorithm="HS256"
     )
     with pytest.raises(Unauthenticated, match="The token is not valid yet"):
-        verify_token(lenient, future)
+        await verify(lenient, future)
     with pytest.raises(ValidationError):
         make_settings(jwt_leeway_seconds=121)
 
 
-def test_iat_sub_and_a_real_role_are_required() -> None:
+async def test_iat_sub_and_a_real_role_are_required() -> None:
     settings = make_settings()
     secret = settings.jwt_secret.get_secret_value()
     for missing in ("iat", "sub", "iss"):
         payload = claims()
         del payload[missing]
         with pytest.raises(Unauthenticated, match="The token is invalid"):
-            verify_token(settings, jwt.encode(payload, secret, algorithm="HS256"))
+            await verify(settings, jwt.encode(payload, secret, algorithm="HS256"))
     with pytest.raises(Unauthenticated):
-        verify_token(settings, jwt.encode(claims(role="anonymous"), secret, algorithm="HS256"))
+        await verify(settings, jwt.encode(claims(role="anonymous"), secret, algorithm="HS256"))
     with pytest.raises(Unauthenticated):
-        verify_token(settings, jwt.encode(claims(role="root"), secret, algorithm="HS256"))
+        await verify(settings, jwt.encode(claims(role="root"), secret, algorithm="HS256"))
 
 
 # --- JWKS against a real local HTTP server --------------------------------------------------------
@@ -351,9 +358,6 @@ async def test_jwks_keys_rotate_by_kid_and_are_cached(
             await verifier.verify(signed(ec_key, "B", "ES256"))
         with pytest.raises(Unauthenticated):
             await verifier.verify(signed(rsa_key, "B"))
-        # The synchronous path has no JWKS: such a token is refused there, not fetched.
-        with pytest.raises(Unauthenticated):
-            verify_token(settings, signed(key_b, "B"))
     finally:
         await verifier.aclose()
 

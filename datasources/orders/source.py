@@ -17,7 +17,8 @@ from auth.viewer import Viewer
 from datasources.base import StoreSource, grouped, in_key_order, loader, store_errors
 from datasources.orders.rows import STORE, CustomerRow, OrderEventRow, OrderLineRow, OrderRow, OrderStatus
 from datasources.orders.tables import customers, order_events, order_lines, orders
-from datasources.paging import Page, SortKey, after_key, page_of, partitioned
+from datasources.pages import Page, SortKey, page_of
+from datasources.paging import after_key, partitioned
 from errors import NotFound, Unauthenticated
 
 _CUSTOMER_COLUMNS = (
