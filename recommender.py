@@ -25,7 +25,7 @@ import dataclasses
 import functools
 import math
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -141,6 +141,23 @@ class Recommendation:
     @classmethod
     def trending(cls, trend: Trend, strategy: Strategy, genre: str | None = None) -> Recommendation:
         return cls(trend.book_id, trend.score, strategy, genre=genre, period=trend.period, until=trend.until)
+
+    def reason(self, titles: Mapping[int, str], genre: str | None) -> str:
+        """Why this book, in words a shopper reads; `titles` names the books bought before it."""
+        because = titles.get(self.because) if self.because is not None else None
+        if because is not None:
+            if self.strategy is Strategy.CO_PURCHASE:
+                return f"Customers who bought “{because}” also bought this"
+            return f"Because you bought “{because}”"
+        where = genre or self.genre
+        if self.period is None or self.period is Period.RECENT:
+            return f"Popular in {where} lately" if where else "Popular with readers lately"
+        if self.period is Period.LATEST and self.until is not None:
+            month = f"{self.until:%B %Y}"
+            return f"Popular in {where} in {month}" if where else f"Popular with readers in {month}"
+        if self.period is Period.NEW:
+            return f"New in {where}" if where else "New in the catalog"
+        return f"A best seller in {where}" if where else "One of our best sellers"
 
 
 # A strategy's candidates: book → (score, the bought book that explains it, if any).
@@ -275,12 +292,17 @@ def rank(candidates: Candidates, strategy: Strategy, exclude: set[int], n: int) 
 
 # --- serving ---
 
-InStock = Callable[[list[int]], Awaitable[set[int]]]
 Advance = Callable[[int], None]
 
 
 def _ignore(_: int) -> None:
     return None
+
+
+async def _in_stock(stock: InventorySource, book_ids: list[int]) -> set[int]:
+    """Which of the books can be ordered now."""
+    levels = await stock.stock_by_book_id.load_many(book_ids)
+    return {level.book_id for level in levels if level.available > 0}
 
 
 @dataclass(slots=True)
@@ -296,8 +318,10 @@ class Recommender:
     clock: Clock = SYSTEM
 
     async def for_customer(
-        self, customer_id: int, strategy: Strategy, first: int, in_stock: InStock
+        self, customer_id: int, strategy: Strategy, first: int, stock: InventorySource
     ) -> list[Recommendation]:
+        """The customer's list, in stock now: `stock` is the request's inventory source, so a selected
+        `book { stock }` costs no second statement."""
         cached = await self.cache.customer_list(customer_id, strategy.value)
         if cached is not None:
             listed = [Recommendation.from_json(item) for item in cached]
@@ -309,10 +333,10 @@ class Recommender:
         # Stock moves faster than the cache expires: checked on every read, for twice as many as
         # asked (a few are out of stock), and for the rest only if that was not enough.
         head, tail = listed[: first * 2], listed[first * 2 :]
-        available = await in_stock([r.book_id for r in head])
+        available = await _in_stock(stock, [r.book_id for r in head])
         picked = [r for r in head if r.book_id in available]
         if len(picked) < first and tail:
-            available = await in_stock([r.book_id for r in tail])
+            available = await _in_stock(stock, [r.book_id for r in tail])
             picked += [r for r in tail if r.book_id in available]
         return picked[:first]
 
@@ -346,9 +370,9 @@ class Recommender:
             ]
         return rank(by_strategy[strategy], strategy, exclude, LIST_SIZE)
 
-    async def also_bought(self, book_id: int, first: int, in_stock: InStock) -> list[Recommendation]:
+    async def also_bought(self, book_id: int, first: int, stock: InventorySource) -> list[Recommendation]:
         scored = (await self.neighbours([book_id])).get(book_id, [])
-        available = await in_stock([b for b, _ in scored])
+        available = await _in_stock(stock, [b for b, _ in scored])
         picked = [(b, s) for b, s in scored if b in available][:first]
         return [Recommendation(b, s, Strategy.CO_PURCHASE, because=book_id) for b, s in picked]
 

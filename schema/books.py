@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import field
 from decimal import Decimal
 from enum import Enum
@@ -12,7 +12,7 @@ import strawberry
 
 from context import Info
 from datasources.inventory import AuthorRow, BookRow, BookSort, StockRow
-from recommender import Period, Recommendation, Strategy
+from recommender import Recommendation, Strategy
 from schema.money import Money
 from schema.relations import Prefetched, Relation, cost, load_relations, relation
 from schema.relay import Connection, Node, check_first, decode_cursor, pk_of, to_global_id
@@ -130,7 +130,7 @@ class Book(Node, Prefetched):
         check_first(first, minimum=1)
         recommender = info.context.recommender
         return await recommended_books(
-            info, await recommender.also_bought(self.pk, first, in_stock_checker(info)), None
+            info, await recommender.also_bought(self.pk, first, info.context.inventory), None
         )
 
 
@@ -145,17 +145,6 @@ class BookRecommendation:
     reason: str = strawberry.field(description="Why this book, in words a shopper reads.")
 
 
-def in_stock_checker(info: Info) -> Callable[[list[int]], Awaitable[set[int]]]:
-    """Which of some books can be ordered now, through the request's stock loader (so a selected
-    `book { stock }` costs no second statement)."""
-
-    async def in_stock(book_ids: list[int]) -> set[int]:
-        levels = await info.context.inventory.stock_by_book_id.load_many(book_ids)
-        return {level.book_id for level in levels if level.available > 0}
-
-    return in_stock
-
-
 async def recommended_books(
     info: Info, recommendations: Sequence[Recommendation], genre: str | None
 ) -> list[BookRecommendation]:
@@ -168,30 +157,13 @@ async def recommended_books(
             book=Book.from_row(found[r.book_id]),
             score=r.score,
             strategy=r.strategy,
-            reason=_reason(r, found, genre),
+            reason=r.reason({pk: row.title for pk, row in found.items()}, genre),
         )
         for r in recommendations
         if r.book_id in found
     ]
     await load_relations(info, result)
     return result
-
-
-def _reason(r: Recommendation, books: dict[int, BookRow], genre: str | None) -> str:
-    because = books.get(r.because) if r.because is not None else None
-    if because is not None:
-        if r.strategy is Strategy.CO_PURCHASE:
-            return f"Customers who bought “{because.title}” also bought this"
-        return f"Because you bought “{because.title}”"
-    where = genre or r.genre
-    if r.period is None or r.period is Period.RECENT:
-        return f"Popular in {where} lately" if where else "Popular with readers lately"
-    if r.period is Period.LATEST and r.until is not None:
-        month = f"{r.until:%B %Y}"
-        return f"Popular in {where} in {month}" if where else f"Popular with readers in {month}"
-    if r.period is Period.NEW:
-        return f"New in {where}" if where else "New in the catalog"
-    return f"A best seller in {where}" if where else "One of our best sellers"
 
 
 @strawberry.federation.type(keys=["id"])

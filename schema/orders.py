@@ -16,7 +16,6 @@ from schema.books import (
     Book,
     BookRecommendation,
     RecommendationStrategy,
-    in_stock_checker,
     recommended_books,
 )
 from schema.money import Money
@@ -84,7 +83,7 @@ class Customer(Node):
         # list is personal (an admin may look, another customer may not).
         if not await info.context.orders.may_see_customer(self.pk):
             raise Forbidden("Recommendations are for their customer only.")
-        listed = await info.context.recommender.for_customer(self.pk, strategy, first, in_stock_checker(info))
+        listed = await info.context.recommender.for_customer(self.pk, strategy, first, info.context.inventory)
         return await recommended_books(info, listed, None)
 
 

@@ -216,15 +216,13 @@ async def test_with_redis_down_recommendations_come_from_the_stores(
     )
     broken = dataclasses.replace(healthy, cache=RecommendationCache(dead, settings.redis_key_prefix, 60))
 
-    async def everything(book_ids: list[int]) -> set[int]:
-        return set(book_ids)
-
     async with stores.orders.connect() as conn:
         customer = (
             await conn.execute(sa.text("SELECT id FROM customers WHERE subject = 'demo-customer-8'"))
         ).scalar_one()
-    expected = await healthy.for_customer(customer, Strategy.HYBRID, 10, everything)
-    got = await broken.for_customer(customer, Strategy.HYBRID, 10, everything)
+    stock = InventorySource(stores.inventory)
+    expected = await healthy.for_customer(customer, Strategy.HYBRID, 10, stock)
+    got = await broken.for_customer(customer, Strategy.HYBRID, 10, stock)
     assert len(got) == 10
     assert got == expected
     assert [r.book_id for r in await broken.trending(None, 5)] == [
@@ -284,7 +282,6 @@ async def test_a_store_that_never_sold_anything_shows_its_newest_books(
 
     from datasources.migrate import upgrade
     from datasources.orders.purchases import PurchaseHistory
-    from schema.books import _reason
 
     async with private_database("nosales", tmp_path_factory) as url:
         engine = create_async_engine(url)
@@ -306,6 +303,6 @@ async def test_a_store_that_never_sold_anything_shows_its_newest_books(
     levels = await InventorySource(stores.inventory).stock_by_book_id.load_many([r.book_id for r in listed])
     assert all(level.available > 0 for level in levels)
     assert (
-        _reason(listed[0], {}, None) == "New in the catalog"
-        and _reason(mystery[0], {}, "Mystery") == "New in Mystery"
+        listed[0].reason({}, None) == "New in the catalog"
+        and mystery[0].reason({}, "Mystery") == "New in Mystery"
     )
