@@ -8,8 +8,8 @@ loads. A server whose files were not built still starts, and the page says how t
 
 from __future__ import annotations
 
-import html
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 
 from gateway.caching import NO_STORE
+
+log = logging.getLogger("bookgraph")
 
 ASSETS = Path(__file__).resolve().parent / "static" / "graphiql"
 ASSET_PATH = "/graphiql/{name}"
@@ -81,9 +83,10 @@ NOT_BUILT = """<!doctype html>
   <head><meta charset="utf-8"><title>bookgraph · GraphiQL is not built</title></head>
   <body>
     <h1>GraphiQL is not built on this server</h1>
-    <p>Its files are built from <code>clients/graphiql/</code> into <code>{directory}</code>
-    by <code>make install</code>, which needs Node.js and npm. Run <code>make install</code>,
-    then restart the server. GraphQL itself is served as usual at this URL.</p>
+    <p>Its files are built from <code>clients/graphiql/</code> into
+    <code>gateway/static/graphiql/</code> by <code>make install</code>, which needs Node.js and npm.
+    Run <code>make install</code>, then restart the server. GraphQL itself is served as usual at
+    this URL.</p>
   </body>
 </html>
 """
@@ -103,6 +106,9 @@ class GraphiQL:
         try:
             manifest = json.loads((directory / "manifest.json").read_text())
         except FileNotFoundError:
+            log.warning(
+                "GraphiQL is not built (no %s): `make install` builds it", directory / "manifest.json"
+            )
             return cls(None, None, frozenset(), directory)
         files = frozenset(
             path.name for path in directory.iterdir() if path.suffix in MEDIA_TYPES and path.is_file()
@@ -122,11 +128,10 @@ class GraphiQL:
             "Referrer-Policy": "no-referrer",
         }
         if not self.built:
-            body = NOT_BUILT.format(directory=html.escape(str(self.directory)))
-            return HTMLResponse(body, status_code=503, headers=headers)
+            return HTMLResponse(NOT_BUILT, status_code=503, headers=headers)
         # Relative to /graphql, so a path prefix in front of the server (root_path) still works.
         prefix = ASSET_PATH.removeprefix("/").removesuffix("{name}")
-        body = PAGE.format(script=prefix + str(self.script), stylesheet=prefix + str(self.stylesheet))
+        body = PAGE.format(script=f"{prefix}{self.script}", stylesheet=f"{prefix}{self.stylesheet}")
         return HTMLResponse(body, headers=headers)
 
     async def asset(self, request: Request) -> Response:
