@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml clients/package-lock.json
 	# The CPU build of torch first, so nothing below asks for the multi-GB CUDA one.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
-	# The client libraries the tests drive (graphql-ws, Apollo Client, graphql-http), from the lockfile.
+	# The client libraries the tests drive (graphql-ws, Apollo Client, graphql-http, playwright-core)
+	# and GraphiQL's sources, from the lockfile.
 	if command -v npm >/dev/null; then cd clients && npm ci --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the tests with real client libraries will be skipped"; fi
 	touch $(STAMP)
