@@ -1,5 +1,13 @@
-# Production image, in two stages: dependencies are built in the first, the second only copies the
-# virtual environment and the code. Configuration comes from the environment (see deploy/).
+# Production image: GraphiQL's files and the Python dependencies are built in the first two stages,
+# the last only copies them and the code. Configuration comes from the environment (see deploy/).
+
+# GraphiQL, served by the server itself (gateway/graphiql.py) when GRAPHIQL=true: from the lockfile.
+FROM node:22-slim AS graphiql
+WORKDIR /src/clients
+COPY clients/package.json clients/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY clients/graphiql ./graphiql
+RUN node graphiql/build.mjs
 
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -25,6 +33,7 @@ RUN useradd --create-home --uid 10001 bookgraph
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --from=build --chown=bookgraph /src /app
+COPY --from=graphiql /src/gateway/static/graphiql /app/gateway/static/graphiql
 USER bookgraph
 
 EXPOSE 8000

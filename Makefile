@@ -4,8 +4,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# GraphiQL's files, built from clients/graphiql/ and served by the server itself (gateway/graphiql.py).
+GRAPHIQL := gateway/static/graphiql/manifest.json
 
-.PHONY: run test install lint schema bench clean
+.PHONY: run test install browser lint schema bench clean
 
 $(STAMP): pyproject.toml clients/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,17 +15,30 @@ $(STAMP): pyproject.toml clients/package-lock.json
 	# The CPU build of torch first, so nothing below asks for the multi-GB CUDA one.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
-	# The client libraries the tests drive (graphql-ws, Apollo Client, graphql-http), from the lockfile.
+	# The client libraries the tests drive (graphql-ws, Apollo Client, graphql-http, playwright-core)
+	# and GraphiQL's sources, from the lockfile.
 	if command -v npm >/dev/null; then cd clients && npm ci --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the tests with real client libraries will be skipped"; fi
 	touch $(STAMP)
 
-install: $(STAMP)
+$(GRAPHIQL): $(STAMP) $(wildcard clients/graphiql/*)
+	if [ -d clients/node_modules ]; then cd clients && node graphiql/build.mjs; \
+	else echo "npm not found: GraphiQL is not built, and /graphql tells browsers so"; fi
 
-run: $(STAMP)
+# Chromium for the browser test (tests/test_graphiql.py), from Debian's packages where this runs as
+# root with apt-get (CI); elsewhere install it yourself, or that test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	else echo "chromium not found: the browser test will be skipped"; fi
+
+install: $(STAMP) $(GRAPHIQL) browser
+
+run: $(STAMP) $(GRAPHIQL)
 	$(BIN)/bookgraph serve --migrate --demo-data --worker
 
-test: $(STAMP)
+test: $(STAMP) $(GRAPHIQL)
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -39,4 +54,4 @@ schema: $(STAMP)
 	$(BIN)/bookgraph schema
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var gateway/static/graphiql

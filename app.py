@@ -41,6 +41,7 @@ from gateway.admission import Admission
 from gateway.body_limit import BodySizeLimitMiddleware
 from gateway.caching import CachePolicies
 from gateway.cost import QueryCost
+from gateway.graphiql import ASSET_PATH, GraphiQL
 from gateway.origins import Origins
 from gateway.persisted import MANIFEST_PATH, Manifest, PersistedQueries
 from gateway.view import GraphQLApp
@@ -174,11 +175,12 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
     executable = build_schema(config=batching) if settings.http_batch_max else schema
     backend = BearerTokenBackend(settings)
     origins = Origins.of(settings)
+    graphiql = GraphiQL.load() if settings.serves_graphiql else None
     graphql = GraphQLApp(
         executable,
         backend.verifier,
         origins,
-        graphql_ide="graphiql" if settings.serves_graphiql else None,
+        graphiql,
         # Only the current protocol: the legacy graphql-ws one is not offered.
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         max_subscriptions_per_connection=settings.subscriptions_per_connection,
@@ -191,6 +193,7 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *([Route(ASSET_PATH, graphiql.asset)] if graphiql else []),
         ],
         middleware=[
             Middleware(RequestContextMiddleware, log_requests=settings.access_log),

@@ -35,6 +35,7 @@ from gateway.admission import Admission, OperationRequest, Refused
 from gateway.caching import NO_STORE, VARY, CachePolicies
 from gateway.csrf import MESSAGE as CSRF_MESSAGE
 from gateway.csrf import might_be_forged
+from gateway.graphiql import GraphiQL
 from gateway.media import negotiate, status_for
 from gateway.origins import Origins
 from gateway.persisted import PersistedQueries
@@ -61,11 +62,17 @@ class GraphQLApp(GraphQL[Context, None]):
     websocket_adapter_class = TextFrames
 
     def __init__(
-        self, schema: strawberry.Schema, verifier: TokenVerifier, origins: Origins, **options: Any
+        self,
+        schema: strawberry.Schema,
+        verifier: TokenVerifier,
+        origins: Origins,
+        graphiql: GraphiQL | None,
+        **options: Any,
     ) -> None:
-        super().__init__(schema, **options)
+        super().__init__(schema, graphql_ide="graphiql" if graphiql else None, **options)
         self.verifier = verifier  # the HTTP backend's: WebSocket tokens are checked the same way
         self.origins = origins
+        self.graphiql = graphiql
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -146,6 +153,11 @@ class GraphQLApp(GraphQL[Context, None]):
             # Nothing was executed: the GraphQL spec has no `data` entry then, not even null.
             response.pop("data", None)
         return response
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Our own build (gateway/graphiql.py), not Strawberry's page, which loads from a CDN.
+        assert self.graphiql is not None  # Strawberry renders an IDE only when one is configured
+        return self.graphiql.page(request)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET carrying only a persisted query's hash is an operation, not a visit to GraphiQL.

@@ -243,13 +243,18 @@ def process_environment(settings: Settings, data_dir: Path, **env: str) -> dict[
     }
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 class ServerProcess:
     """`uvicorn app:app_from_environment` in a process of its own, on the session's stores."""
 
     def __init__(self, settings: Settings, data_dir: Path, **env: str) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = process_environment(settings, data_dir, **env)
         self.process = subprocess.Popen(
@@ -388,9 +393,26 @@ async def shop(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="session")
-async def servers(shop: Shop, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[list[ServerProcess]]:
-    """Two more server processes beside the in-process app, sharing the shop's stores."""
-    started = [ServerProcess(shop.settings, tmp_path_factory.mktemp("server")) for _ in range(2)]
+def page_origin() -> str:
+    """A browser page's origin that the first of `servers` allows (CORS): tests/test_graphiql.py."""
+    return f"http://localhost:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+async def servers(
+    shop: Shop, page_origin: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[list[ServerProcess]]:
+    """Two more server processes beside the in-process app, sharing the shop's stores; the first
+    serves GraphiQL and allows `page_origin`."""
+    started = [
+        ServerProcess(
+            shop.settings,
+            tmp_path_factory.mktemp("server"),
+            GRAPHIQL="true",
+            CORS_ALLOW_ORIGINS=page_origin,
+        ),
+        ServerProcess(shop.settings, tmp_path_factory.mktemp("server")),
+    ]
     try:
         await asyncio.gather(*(server.ready() for server in started))
         yield started

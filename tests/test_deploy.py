@@ -86,7 +86,9 @@ def test_the_image_is_multi_stage_non_root_and_checks_its_health() -> None:
     ]
     assert_runs(command)
     stages = [line for line in dockerfile.splitlines() if line.startswith("FROM ")]
-    assert len(stages) == 2 and stages[0].endswith(" AS build")
+    # GraphiQL's files (Node), the Python environment, then the image, which copies from both.
+    assert [stage.split()[-1] for stage in stages[:2]] == ["graphiql", "build"] and len(stages) == 3
+    assert "COPY --from=graphiql /src/gateway/static/graphiql /app/gateway/static/graphiql" in dockerfile
     assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in dockerfile
     assert "USER bookgraph" in dockerfile and "useradd" in dockerfile
     assert "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
