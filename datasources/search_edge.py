@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -113,6 +115,8 @@ class EdgeIndex:
             return self._shard
         if self._closed:
             raise missing(f"edge shard {self.path} is closed")
+        if self._held_elsewhere():
+            raise missing(f"edge shard {self.path} is held by another owner")
         if self._exists():
             # Passing the config checks the shard on disk was made for the same vectors.
             self._shard = qe.EdgeShard.load(str(self.path), _EDGE_CONFIG)
@@ -121,6 +125,25 @@ class EdgeIndex:
         else:
             raise missing(f"no edge shard in {self.path}")
         return self._shard
+
+    def _held_elsewhere(self) -> bool:
+        """Whether another shard, in this process or another, holds the directory. Loading it then
+        would open (and write) its segments before failing on the WAL's lock, corrupting the
+        owner's payload indexes; the same lock, tried first, costs nothing. (Taken between this
+        check and the load, the load still fails on the WAL: the window is that narrow.)"""
+        try:
+            fd = os.open(self.path / "wal", os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            os.close(fd)
 
     @contextmanager
     def _call(self, *, create: bool = False) -> Iterator[qe.EdgeShard]:

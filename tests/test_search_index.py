@@ -344,3 +344,22 @@ async def test_open_index_picks_the_backend(tmp_path: Path) -> None:
     assert isinstance(server, ClientIndex)
     await edge.close()
     await server.close()
+
+
+async def test_an_edge_shard_held_elsewhere_is_unavailable_and_left_intact(tmp_path: Path) -> None:
+    owner = EdgeIndex(tmp_path / "qdrant")
+    await owner.ensure_collection()
+    await owner.upsert(CATALOG)
+    other = EdgeIndex(tmp_path / "qdrant")  # a second server, or `bookgraph import` while one serves
+    for _ in range(3):
+        with pytest.raises(SourceUnavailable):
+            await other.count()
+    # The owner's writes (and their flushes) go on as before.
+    await owner.set_payloads([replace(book(21), in_stock=True, vector=())])
+    await owner.upsert([replace(book(1), content_hash="again")])
+    assert ids(await owner.search(FAR_QUERY, limit=1, filter=SearchFilter(in_stock=True))) == [21]
+    await owner.close()
+    try:
+        assert await other.count() == len(CATALOG)  # released: the other opens it
+    finally:
+        await other.close()
