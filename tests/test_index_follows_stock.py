@@ -26,6 +26,7 @@ import worker
 from auth.viewer import Role
 from checkout import LineRequest, checkout_for
 from config import Settings
+from datasources.bulk import BookDocument, book_documents
 from datasources.inventory import InventorySource
 from datasources.search import SearchFilter, VectorIndex
 from datasources.search_edge import EdgeIndex
@@ -35,7 +36,7 @@ from datasources.stores import Stores
 from embeddings import Embedder
 from errors import SourceUnavailable
 from faults import Faults
-from indexing import IndexFollower, build_index
+from indexing import IndexFollower, build_index, content_hash, point
 from schema.relay import pk_of, to_global_id
 
 # Shop books no other test moves.
@@ -235,8 +236,6 @@ async def test_following_twice_or_late_changes_nothing(front: Storefront) -> Non
     assert (await front.follower.catch_up()).written == 0
 
     # An applier that read the book while it was in stock and writes only now loses, inside Qdrant.
-    from indexing import content_hash, point
-
     await front.index.set_payloads([point(stale, (), content_hash(stale))])
     await front.index.upsert([point(stale, (await front.index.vectors([book]))[book], content_hash(stale))])
     assert not await front.in_stock_search_has(book)
@@ -245,9 +244,7 @@ async def test_following_twice_or_late_changes_nothing(front: Storefront) -> Non
     assert await versions(front.stores, book) == (current, current)
 
 
-def _documents(stores: Stores, book: int) -> Any:
-    from datasources.bulk import book_documents
-
+def _documents(stores: Stores, book: int) -> AsyncIterator[list[BookDocument]]:
     return book_documents(stores.inventory, book_ids=[book])
 
 
