@@ -45,6 +45,7 @@ from gateway.graphiql import ASSET_PATH, GraphiQL
 from gateway.origins import Origins
 from gateway.persisted import MANIFEST_PATH, Manifest, PersistedQueries
 from gateway.view import GraphQLApp
+from indexing import IndexFollower
 from limits import CostWeights, Limits
 from observability import (
     RequestContextMiddleware,
@@ -154,6 +155,14 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             await app.state.stores.index.ensure_collection()
         except SourceUnavailable:
             log.warning("search store unavailable at start-up; search fields fail until it returns")
+        # An embedded index lives in this process alone, so this process is its safety net for
+        # index changes left pending (with a Qdrant server, the worker is): one batch before
+        # serving, the rest in the background.
+        following: asyncio.Task[None] | None = None
+        if not settings.qdrant_url:
+            follower = IndexFollower.of(app.state.stores, app.state.model.get)
+            await follower.pass_logged(embed=False, max_batches=1)
+            following = asyncio.create_task(follower.run(settings.index_follow_interval_seconds))
         # Everything alive now (modules, the model) lives as long as the process: keep it out of
         # the collector's full passes, which otherwise stall requests for hundreds of milliseconds.
         gc.collect()
@@ -162,6 +171,10 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             yield
         finally:
             await backend.aclose()
+            if following is not None:
+                following.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await following
             invalidation.cancel()
             # Bounded: a listener cancelled while its Redis connection is still being set up can
             # take long to unwind, and shutdown must not wait on it.

@@ -8,6 +8,9 @@ The orders store decides: an order's status changes only by a conditional transi
 follows that decision (held for CONFIRMED, released for REJECTED and CANCELLED, shipped for SHIPPED).
 If a step fails after an earlier one committed, the order is rejected and its stock released. Every
 step is idempotent, so a retry, a concurrent duplicate or the recovery sweep can run it again.
+
+After every stock movement the search index follows the books whose availability crossed zero
+(indexing.IndexFollower): at once, and from the inventory's own marks if that fails.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ from datasources.events import EventBus, OrderStatusChanged, StockChanged
 from datasources.inventory import BookRow, StockRow
 from datasources.orders.ledger import NewLine, OrderLedger, Transition
 from datasources.orders.rows import OrderRow, OrderStatus
-from datasources.stock import Outcome, StockLedger
+from datasources.stock import Movement, Outcome, StockLedger
 from datasources.stores import Stores
 from faults import NONE, Faults
+from indexing import IndexFollower
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +174,7 @@ class Checkout:
         stock: StockLedger,
         events: EventBus,
         *,
+        index: IndexFollower | None = None,
         faults: Faults = NONE,
         max_quantity: int = 50,
         clock: Clock = SYSTEM,
@@ -177,6 +182,7 @@ class Checkout:
         self.orders = orders
         self.stock = stock
         self.events = events
+        self.index = index
         self.faults = faults
         self.max_quantity = max_quantity
         self.clock = clock
@@ -233,7 +239,7 @@ class Checkout:
             if reservation.outcome is Outcome.RELEASED:
                 # Compensated by an earlier attempt: the order's own status has the answer.
                 return await self._settled(await self._current(order))
-            await self._stock_moved(reservation.changed)
+            await self._stock_moved(reservation.moved)
             self.faults.reach("before_confirm")
             confirmed = await self.orders.transition(order.id, [OrderStatus.PENDING], OrderStatus.CONFIRMED)
         except Exception:
@@ -300,9 +306,9 @@ class Checkout:
         return Result(moved.order)
 
     async def restock(self, book_id: int, quantity: int) -> StockRow:
-        level = await self.stock.restock(book_id, quantity)
-        await self._stock_moved([level])
-        return level
+        moved = await self.stock.restock(book_id, quantity)
+        await self._stock_moved(moved)
+        return moved.levels[0]
 
     async def recover(self, older_than: timedelta = timedelta(seconds=10)) -> RecoveryReport:
         """Finish what interrupted checkouts left: PENDING orders older than `older_than` are
@@ -397,15 +403,20 @@ class Checkout:
             OrderStatusChanged(order.id, order.customer_id, from_status, order.status, at.isoformat())
         )
 
-    async def _stock_moved(self, levels: Sequence[StockRow]) -> None:
-        await self.events.stock_changed([StockChanged(s.book_id, s.on_hand, s.reserved) for s in levels])
+    async def _stock_moved(self, moved: Movement) -> None:
+        await self.events.stock_changed(
+            [StockChanged(s.book_id, s.on_hand, s.reserved) for s in moved.levels]
+        )
+        if moved.unindexed and self.index is not None:
+            await self.index.after_commit(moved.unindexed)
 
 
-def checkout_for(settings: Settings, stores: Stores) -> Checkout:
+def checkout_for(settings: Settings, stores: Stores, *, follow_index: bool = True) -> Checkout:
     return Checkout(
         OrderLedger(stores.orders),
         StockLedger(stores.stock),
         EventBus(stores.redis, settings.redis_key_prefix),
+        index=IndexFollower.of(stores) if follow_index else None,
         faults=Faults(settings.fault_points),
         max_quantity=settings.max_line_quantity,
         clock=settings.clock,

@@ -121,13 +121,21 @@ def import_catalog(
                 yield item
 
     async def work(stores: Any) -> int:
+        from errors import SourceUnavailable
         from indexing import index_catalog
 
         with bars(console) as track:
             written = await write_books(stores.inventory, good_rows(), track("books", None))
             if written and reindex:
                 # Keep search true to the catalog: re-embed what changed among the imported books.
-                await index_catalog(stores, track, book_ids=[book_id for book_id, _ in written.values()])
+                try:
+                    await index_catalog(stores, track, book_ids=[book_id for book_id, _ in written.values()])
+                except SourceUnavailable:
+                    # The books are marked in the inventory: whoever follows the index applies them.
+                    console.print(
+                        "[yellow]search store unavailable (or held by the running server):[/yellow] "
+                        "the index follows the imported books when it can"
+                    )
         return len(written)
 
     try:

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # The worker completes or compensates checkouts left PENDING longer than this.
     recovery_after_seconds: float = Field(default=10.0, gt=0)
     recovery_interval_seconds: float = Field(default=15.0, gt=0)
+    # How often search changes still pending in the inventory (search store down, a process gone
+    # between commit and index write) are looked for: by the API process over an embedded index,
+    # by the worker over a Qdrant server (indexing.IndexFollower).
+    index_follow_interval_seconds: float = Field(default=10.0, gt=0)
     # Tests arm these to fail or kill -9 a process at a named checkout step, e.g.
     # FAULT_POINTS='{"after_reserve": "kill"}'. Refused in production.
     fault_points: dict[str, Literal["kill", "error"]] = {}

@@ -4,6 +4,10 @@ A point carries a content hash of what was embedded and of its filterable payloa
 only books whose text changed, rewrites only the payload of books whose price, genres or stock
 changed, and deletes the points of books that are gone. Every batch is written (and flushed)
 before the next is embedded, so an interrupted run resumes where it stopped.
+
+Between runs the index follows the inventory by itself (IndexFollower): every change the payload
+must show raises the book's search version in the inventory, in the transaction that makes the
+change, and the follower writes the book's point and records the version it wrote.
 """
 
 from __future__ import annotations
@@ -11,20 +15,30 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from datasources.bulk import BookDocument, book_count, book_documents
+from datasources.bulk import BookDocument, book_count, book_documents, unindexed_book_ids
 from datasources.search import BookPoint, VectorIndex
+from datasources.stock import StockLedger
 from datasources.stores import Stores
 from embeddings import MODEL_NAME, Embedder, get_embedder
+from errors import SourceUnavailable
 from progress import Track, silent
 
 if TYPE_CHECKING:  # an annotation only: the engine is handed through, never driven here
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+log = logging.getLogger(__name__)
+
 Progress = Callable[[int], None]
+# Loads the model only when a book's text must be embedded: payload changes never need it.
+EmbedderSource = Callable[[], Awaitable[Embedder]]
+
+# Books per follower batch: one read of their documents, one look-up of their points.
+FOLLOW_BATCH = 128
 
 
 @dataclass(slots=True)
@@ -33,6 +47,19 @@ class IndexReport:
     payload_updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    # Books whose text must be embedded, left for a pass that may load the model.
+    deferred: int = 0
+
+    def add(self, other: IndexReport) -> None:
+        self.embedded += other.embedded
+        self.payload_updated += other.payload_updated
+        self.unchanged += other.unchanged
+        self.deleted += other.deleted
+        self.deferred += other.deferred
+
+    @property
+    def written(self) -> int:
+        return self.embedded + self.payload_updated + self.deleted
 
 
 def document_text(doc: BookDocument) -> str:
@@ -61,7 +88,46 @@ def point(doc: BookDocument, vector: Sequence[float], digest: str) -> BookPoint:
         published_year=doc.published_year,
         in_stock=doc.in_stock,
         content_hash=digest,
+        version=doc.version,
     )
+
+
+async def bring_in_line(
+    index: VectorIndex,
+    docs: Sequence[BookDocument],
+    stored: Mapping[int, str],
+    embedder: EmbedderSource | None,
+    report: IndexReport,
+) -> dict[int, int]:
+    """Write the points of `docs` that differ from the hashes in `stored`: the payload alone when
+    the embedded text is the same, a new vector when it is not (only with an embedder; without
+    one such books are deferred). Returns book id → version for each book the index now shows."""
+    shown: dict[int, int] = {}
+    to_embed: list[tuple[BookDocument, str]] = []
+    payload_only: list[tuple[BookDocument, str]] = []
+    for doc in docs:
+        digest = content_hash(doc)
+        old = stored.get(doc.id)
+        if old == digest:
+            report.unchanged += 1
+            shown[doc.id] = doc.version
+        elif old is not None and old.split(".")[0] == digest.split(".")[0]:
+            payload_only.append((doc, digest))
+        elif embedder is None:
+            report.deferred += 1
+        else:
+            to_embed.append((doc, digest))
+    if to_embed and embedder is not None:
+        model = await embedder()
+        texts = [document_text(doc) for doc, _ in to_embed]
+        vectors = await asyncio.to_thread(model.embed_documents, texts)
+        await index.upsert([point(doc, v, h) for (doc, h), v in zip(to_embed, vectors, strict=True)])
+        report.embedded += len(to_embed)
+    if payload_only:
+        await index.set_payloads([point(doc, (), h) for doc, h in payload_only])
+        report.payload_updated += len(payload_only)
+    shown.update((doc.id, doc.version) for doc, _ in (*to_embed, *payload_only))
+    return shown
 
 
 async def index_catalog(
@@ -92,30 +158,16 @@ async def build_index(
     """Bring the index in line with the catalog (or with the given books only)."""
     await index.ensure_collection()
     report = IndexReport()
-    existing = await index.content_hashes()
+    existing = await index.content_hashes(book_ids)
+    ledger = StockLedger(inventory)
+
+    async def loaded() -> Embedder:
+        return embedder
+
     seen: set[int] = set()
     async for docs in book_documents(inventory, chunk=batch_size, book_ids=book_ids):
-        to_embed: list[tuple[BookDocument, str]] = []
-        payload_only: list[tuple[BookDocument, str]] = []
-        for doc in docs:
-            seen.add(doc.id)
-            digest = content_hash(doc)
-            old = existing.get(doc.id)
-            if old == digest:
-                report.unchanged += 1
-            elif old is not None and old.split(".")[0] == digest.split(".")[0]:
-                payload_only.append((doc, digest))
-            else:
-                to_embed.append((doc, digest))
-        if to_embed:
-            texts = [document_text(doc) for doc, _ in to_embed]
-            vectors = await asyncio.to_thread(embedder.embed_documents, texts)
-            await index.upsert([point(doc, v, h) for (doc, h), v in zip(to_embed, vectors, strict=True)])
-            report.embedded += len(to_embed)
-        if payload_only:
-            stored = await index.vectors([doc.id for doc, _ in payload_only])
-            await index.upsert([point(doc, stored[doc.id], h) for doc, h in payload_only if doc.id in stored])
-            report.payload_updated += len(payload_only)
+        seen.update(doc.id for doc in docs)
+        await ledger.mark_indexed(await bring_in_line(index, docs, existing, loaded, report))
         progress(len(docs))
     if book_ids is None:
         gone = [book_id for book_id in existing if book_id not in seen]
@@ -124,6 +176,117 @@ async def build_index(
     if gone:
         await index.delete(gone)
         report.deleted = len(gone)
-    if report.embedded or report.payload_updated or report.deleted:
+    if report.written:
         await index.optimize()
     return report
+
+
+class IndexFollower:
+    """Keeps each book's search point in line with the inventory, without a re-index.
+
+    Why it cannot lose a change: the mark is the inventory's own. Every change the payload must
+    show (availability crossing zero in checkout, cancellation, rejection, restock or recovery; an
+    import rewriting title, authors, genres or price) raises `stock_levels.search_version` in the
+    same transaction (for stock, in the same UPDATE), so it commits or rolls back with the change.
+    The follower reads the version *before* the document (so what it writes is at least as new as
+    the version it claims), writes the point, and only then raises `search_applied` to that
+    version. If the search store is down, or the process dies anywhere in between, the book stays
+    pending (version > applied) and a later pass applies it: right after the next commit that
+    touches it, at start-up, or every INDEX_FOLLOW_INTERVAL_SECONDS.
+
+    Why not a reconcile pass comparing every point with the inventory: it would read the whole
+    catalog and scroll the whole index on every round to find the few books that changed; the
+    marks name them, in an index of their own (`bookgraph index` remains the full comparison).
+
+    Why applying twice, or out of order, is harmless: the point is written from the current
+    document, not from a delta, and every write carries the version and is conditional inside
+    Qdrant: it never replaces a point showing a newer version. Two processes racing over one book
+    therefore end with the newer document, and `search_applied` only ever goes up.
+
+    The pass after a commit rewrites payloads only; a book whose embedded text changed (or that has
+    no point yet) waits for the background pass, so the model is never loaded on a request.
+    """
+
+    def __init__(
+        self,
+        inventory: AsyncEngine,
+        stock: AsyncEngine,
+        index: VectorIndex,
+        embedder: EmbedderSource | None = None,
+        *,
+        batch_size: int = FOLLOW_BATCH,
+    ) -> None:
+        self.inventory = inventory
+        self.ledger = StockLedger(stock)
+        self.index = index
+        self.embedder = embedder
+        self.batch_size = batch_size
+
+    @classmethod
+    def of(cls, stores: Stores, embedder: EmbedderSource | None = None) -> IndexFollower:
+        return cls(stores.inventory, stores.stock, stores.index, embedder)
+
+    async def apply(self, book_ids: Sequence[int], *, embed: bool = True) -> IndexReport:
+        """Bring these books' points in line with the inventory and record what was written."""
+        report = IndexReport()
+        ids = sorted(set(book_ids))
+        for start in range(0, len(ids), self.batch_size):
+            batch = ids[start : start + self.batch_size]
+            docs = [doc async for chunk in book_documents(self.inventory, len(batch), batch) for doc in chunk]
+            stored = await self.index.content_hashes(batch)
+            embedder = self.embedder if embed else None
+            shown = await bring_in_line(self.index, docs, stored, embedder, report)
+            present = {doc.id for doc in docs}
+            gone = [book_id for book_id in batch if book_id not in present and book_id in stored]
+            if gone:
+                await self.index.delete(gone)
+                report.deleted += len(gone)
+            await self.ledger.mark_indexed(shown)
+        if report.embedded:
+            await self.index.optimize()
+        return report
+
+    async def catch_up(self, *, embed: bool = True, max_batches: int | None = None) -> IndexReport:
+        """Apply every change still pending, once each: books deferred or failing in this pass
+        are not retried until the next."""
+        report = IndexReport()
+        after, batches = 0, 0
+        while max_batches is None or batches < max_batches:
+            pending = await unindexed_book_ids(self.inventory, self.batch_size, after=after)
+            if not pending:
+                break
+            report.add(await self.apply(pending, embed=embed))
+            after, batches = pending[-1], batches + 1
+            await asyncio.sleep(0)  # let requests in between batches
+        return report
+
+    async def after_commit(self, book_ids: Sequence[int]) -> None:
+        """The prompt path, right after a stock movement committed: never raises, so a search
+        outage costs the index a little delay and the checkout nothing."""
+        try:
+            await self.apply(book_ids, embed=False)
+        except SourceUnavailable:
+            log.warning(
+                "search index behind the stock; the next pass applies it", extra={"books": len(book_ids)}
+            )
+        except Exception:
+            log.exception("search index behind the stock; the next pass applies it")
+
+    async def run(self, interval: float) -> None:
+        """The safety net: a pass every `interval` seconds, for as long as the task lives."""
+        while True:
+            await asyncio.sleep(interval)
+            await self.pass_logged()
+
+    async def pass_logged(self, *, embed: bool = True, max_batches: int | None = None) -> IndexReport | None:
+        try:
+            report = await self.catch_up(embed=embed, max_batches=max_batches)
+        except SourceUnavailable as exc:
+            log.warning("index changes left pending: a store is unavailable", extra={"store": exc.store})
+            return None
+        except Exception:
+            log.exception("index changes left pending")
+            return None
+        if report.written or report.deferred:
+            log.info("search index followed the inventory", extra=asdict(report))
+        return report

@@ -123,10 +123,16 @@ async def _write_book_chunk(conn: AsyncConnection, chunk: Sequence[BookRecord]) 
                     (stock.excluded.on_hand < stock_levels.c.reserved, stock_levels.c.reserved),
                     else_=stock.excluded.on_hand,
                 ),
+                # Title, authors, genres, price or stock may have changed: the index follows
+                # (indexing.IndexFollower compares and rewrites only what differs).
+                "search_version": stock_levels.c.search_version + 1,
                 "updated_at": sa.func.now(),
             },
         ),
-        [{"book_id": book_ids[r.isbn], "on_hand": r.stock, "reserved": 0} for r in chunk],
+        [
+            {"book_id": book_ids[r.isbn], "on_hand": r.stock, "reserved": 0, "search_version": 1}
+            for r in chunk
+        ],
     )
     return {r.isbn: (book_ids[r.isbn], r.price_cents) for r in chunk}
 
@@ -318,6 +324,8 @@ class BookDocument:
     authors: tuple[str, ...]
     author_ids: tuple[int, ...]
     in_stock: bool
+    # The book's search version when it was read: everything else here is at least that new.
+    version: int = 0
 
 
 async def book_documents(
@@ -327,13 +335,27 @@ async def book_documents(
     last_id = 0
     while True:
         async with engine.connect() as conn:
-            query = sa.select(books).where(books.c.id > last_id).order_by(books.c.id).limit(chunk)
+            # Versions (and the stock they count) first, the rest after: a change committed in
+            # between makes the document newer than its version, never older, so the version
+            # that labels it in the index cannot claim a change the document does not show.
+            query = (
+                sa.select(
+                    books.c.id,
+                    (stock_levels.c.on_hand - stock_levels.c.reserved).label("available"),
+                    stock_levels.c.search_version,
+                )
+                .outerjoin(stock_levels, stock_levels.c.book_id == books.c.id)
+                .where(books.c.id > last_id)
+                .order_by(books.c.id)
+                .limit(chunk)
+            )
             if book_ids is not None:
                 query = query.where(books.c.id.in_(book_ids))
-            rows = (await conn.execute(query)).all()
-            if not rows:
+            levels = (await conn.execute(query)).all()
+            if not levels:
                 return
-            ids = [r.id for r in rows]
+            ids = [r.id for r in levels]
+            found = {r.id: r for r in await conn.execute(sa.select(books).where(books.c.id.in_(ids)))}
             names: dict[int, list[tuple[str, int]]] = {}
             for a in await conn.execute(
                 sa.select(book_authors.c.book_id, authors.c.id, authors.c.name)
@@ -349,15 +371,6 @@ async def book_documents(
                 .order_by(book_genres.c.book_id, book_genres.c.genre)
             ):
                 genres.setdefault(g.book_id, []).append(g.genre)
-            available = {
-                s.book_id: s.available
-                for s in await conn.execute(
-                    sa.select(
-                        stock_levels.c.book_id,
-                        (stock_levels.c.on_hand - stock_levels.c.reserved).label("available"),
-                    ).where(stock_levels.c.book_id.in_(ids))
-                )
-            }
         yield [
             BookDocument(
                 id=r.id,
@@ -368,11 +381,29 @@ async def book_documents(
                 genres=tuple(genres.get(r.id, ())),
                 authors=tuple(name for name, _ in names.get(r.id, ())),
                 author_ids=tuple(author_id for _, author_id in names.get(r.id, ())),
-                in_stock=available.get(r.id, 0) > 0,
+                in_stock=(level.available or 0) > 0,
+                version=level.search_version or 0,
             )
-            for r in rows
+            for level in levels
+            # A book deleted between the two reads is gone: the caller treats it as such.
+            if (r := found.get(level.id)) is not None
         ]
-        last_id = rows[-1].id
+        last_id = levels[-1].id
+
+
+async def unindexed_book_ids(engine: AsyncEngine, limit: int, *, after: int = 0) -> list[int]:
+    """Books after `after` whose latest search version the index has not recorded, lowest id first."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            sa.select(stock_levels.c.book_id)
+            .where(
+                stock_levels.c.search_version > stock_levels.c.search_applied,
+                stock_levels.c.book_id > after,
+            )
+            .order_by(stock_levels.c.book_id)
+            .limit(limit)
+        )
+        return list(rows.scalars())
 
 
 async def book_count(engine: AsyncEngine) -> int:

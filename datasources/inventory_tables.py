@@ -63,8 +63,22 @@ stock_levels = sa.Table(
     sa.Column("on_hand", sa.Integer, nullable=False, server_default="0"),
     sa.Column("reserved", sa.Integer, nullable=False, server_default="0"),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # The search index follows the book through these two counters (indexing.IndexFollower):
+    # `search_version` goes up in the same transaction as any change the search payload must show
+    # (availability crossing zero, an import rewriting the book), `search_applied` records the
+    # highest version written to the index. The book waits for the index while they differ.
+    sa.Column("search_version", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("search_applied", sa.Integer, nullable=False, server_default="0"),
     sa.CheckConstraint("on_hand >= 0", name="ck_stock_on_hand_non_negative"),
     sa.CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="ck_stock_reserved_bounds"),
+    # Only the books still waiting for the index: the follower's look-up stays small however
+    # large the catalog.
+    sa.Index(
+        "ix_stock_levels_search_pending",
+        "book_id",
+        sqlite_where=sa.text("search_version > search_applied"),
+        postgresql_where=sa.text("search_version > search_applied"),
+    ),
 )
 
 RESERVATION_STATUSES = ("HELD", "RELEASED", "SHIPPED")

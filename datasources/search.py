@@ -8,7 +8,7 @@ laptop with nothing installed; `search_edge.py`) and a Qdrant server through qdr
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +40,17 @@ class BookPoint:
     published_year: int
     in_stock: bool
     content_hash: str  # stored in the payload; lets the indexer skip unchanged books
+    # The book's search version (stock_levels.search_version) this point shows. A write never
+    # replaces a point that shows a newer one, so appliers racing each other cannot go backwards.
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class SearchFilter:
-    """None means "no constraint"; every condition is applied inside Qdrant, before the limit."""
+    """None means "no constraint"; every condition is applied inside Qdrant, before the limit.
+
+    `book_ids` and `version_at_most` serve the writers: they guard which points a write may touch.
+    """
 
     genres: tuple[str, ...] | None = None  # any of
     author_ids: tuple[int, ...] | None = None  # any of
@@ -54,6 +60,9 @@ class SearchFilter:
     min_year: int | None = None
     max_year: int | None = None
     title_contains: str | None = None  # case-insensitive substring of the title
+    book_ids: tuple[int, ...] | None = None  # any of
+    # Points showing no newer version than this (a point written before versions passes too).
+    version_at_most: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +79,10 @@ class VectorIndex(Protocol):
 
     async def delete(self, book_ids: Sequence[int]) -> None: ...
 
-    async def set_in_stock(self, stock: Mapping[int, bool]) -> None:
-        """Rewrite only the in_stock payload of the points that exist; unknown ids are ignored."""
+    async def set_payloads(self, points: Sequence[BookPoint]) -> None:
+        """Rewrite the payload of the points that exist, leaving their vectors as they are (the
+        given vectors are not read); unknown ids are ignored. Like upsert, a point showing a newer
+        version than the one given is left alone."""
 
     async def search(
         self,
@@ -92,7 +103,8 @@ class VectorIndex(Protocol):
     async def vectors(self, book_ids: Sequence[int]) -> dict[int, list[float]]:
         """Stored vectors (normalised: Qdrant stores cosine vectors at unit length); missing ids absent."""
 
-    async def content_hashes(self) -> dict[int, str]: ...
+    async def content_hashes(self, book_ids: Sequence[int] | None = None) -> dict[int, str]:
+        """Book id → the content hash its point carries: every point, or those of `book_ids`."""
 
     async def optimize(self) -> None:
         """Build the vector index after a large load (a server does this by itself)."""
@@ -149,6 +161,7 @@ def payload(point: BookPoint) -> dict[str, Any]:
         "published_year": point.published_year,
         "in_stock": point.in_stock,
         "content_hash": point.content_hash,
+        "version": point.version,
     }
 
 
@@ -157,11 +170,20 @@ def batches(points: Sequence[BookPoint]) -> Iterator[Sequence[BookPoint]]:
         yield points[start : start + UPSERT_BATCH]
 
 
-def by_value(stock: Mapping[int, bool]) -> dict[bool, list[int]]:
-    groups: dict[bool, list[int]] = {}
-    for book_id, in_stock in stock.items():
-        groups.setdefault(in_stock, []).append(book_id)
-    return groups
+def guarded_batches(points: Sequence[BookPoint]) -> Iterator[tuple[SearchFilter, Sequence[BookPoint]]]:
+    """Upsert batches, each of one version with the condition its existing points must meet:
+    Qdrant takes one condition per upsert, and a catalog mostly shares a handful of versions."""
+    groups: dict[int, list[BookPoint]] = {}
+    for point in points:
+        groups.setdefault(point.version, []).append(point)
+    for version, group in sorted(groups.items()):
+        for batch in batches(group):
+            yield SearchFilter(version_at_most=version), batch
+
+
+def payload_guard(point: BookPoint) -> SearchFilter:
+    """The one point a payload rewrite may touch, unless it already shows a newer version."""
+    return SearchFilter(book_ids=(point.book_id,), version_at_most=point.version)
 
 
 def dense(vector: Any) -> list[float] | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Mapping, Sequence
+import fcntl
+import os
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,10 +20,11 @@ from datasources.search import (
     SearchFilter,
     backend_call,
     batches,
-    by_value,
     dense,
+    guarded_batches,
     missing,
     payload,
+    payload_guard,
 )
 
 _EDGE_CONFIG = qe.EdgeConfig(vectors=qe.EdgeVectorParams(size=VECTOR_SIZE, distance=qe.Distance.Cosine))
@@ -51,6 +54,7 @@ def _edge_payload(point: BookPoint) -> dict[str, Any]:
 
 def _edge_filter(conditions: SearchFilter | None, exclude: Sequence[int] = ()) -> qe.Filter | None:
     must: list[Any] = []
+    must_not: list[Any] = []
     if conditions is not None:
         f = conditions
         if f.genres is not None:
@@ -68,10 +72,21 @@ def _edge_filter(conditions: SearchFilter | None, exclude: Sequence[int] = ()) -
         if f.title_contains:
             title = qe.MatchSubstring(f.title_contains.lower())
             must.append(qe.FieldCondition(key="title_lower", match=title))
-    must_not: list[Any] = [qe.HasIdCondition(set(exclude))] if exclude else []
+        if f.book_ids is not None:
+            must.append(qe.HasIdCondition(set(f.book_ids)))
+        if f.version_at_most is not None:
+            # must_not, so a point without a version (written before versions) matches.
+            newer = qe.RangeFloat(gt=f.version_at_most)
+            must_not.append(qe.FieldCondition(key="version", range=newer))
+    if exclude:
+        must_not.append(qe.HasIdCondition(set(exclude)))
     if not (must or must_not):
         return None
     return qe.Filter(must=must or None, must_not=must_not or None)
+
+
+def _edge_guard(guard: SearchFilter) -> qe.Filter:
+    return _edge_filter(guard) or qe.Filter()  # a guard always names a version
 
 
 def _edge_hits(points: Sequence[qe.ScoredPoint]) -> list[Hit]:
@@ -100,6 +115,8 @@ class EdgeIndex:
             return self._shard
         if self._closed:
             raise missing(f"edge shard {self.path} is closed")
+        if self._held_elsewhere():
+            raise missing(f"edge shard {self.path} is held by another owner")
         if self._exists():
             # Passing the config checks the shard on disk was made for the same vectors.
             self._shard = qe.EdgeShard.load(str(self.path), _EDGE_CONFIG)
@@ -109,14 +126,34 @@ class EdgeIndex:
             raise missing(f"no edge shard in {self.path}")
         return self._shard
 
+    def _held_elsewhere(self) -> bool:
+        """Whether another shard, in this process or another, holds the directory. Loading it then
+        would open (and write) its segments before failing on the WAL's lock, corrupting the
+        owner's payload indexes; the same lock, tried first, costs nothing. (Taken between this
+        check and the load, the load still fails on the WAL: the window is that narrow.)"""
+        try:
+            fd = os.open(self.path / "wal", os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            os.close(fd)
+
     @contextmanager
     def _call(self, *, create: bool = False) -> Iterator[qe.EdgeShard]:
         with backend_call(_edge_unavailable):
             yield self._open(create=create)
 
-    def _write(self, operation: qe.UpdateOperation) -> None:
+    def _write(self, *operations: qe.UpdateOperation) -> None:
         with self._call() as shard:
-            shard.update(operation)
+            for operation in operations:
+                shard.update(operation)
             # Flushed before returning, so a batch the indexer saw finish survives a crash.
             shard.flush()
 
@@ -134,21 +171,25 @@ class EdgeIndex:
                 self._write(qe.UpdateOperation.create_field_index(field, params or kind))
 
     async def upsert(self, points: Sequence[BookPoint]) -> None:
-        for batch in batches(points):
+        for guard, batch in guarded_batches(points):
             edge_points = [qe.Point(p.book_id, list(p.vector), _edge_payload(p)) for p in batch]
-            self._write(qe.UpdateOperation.upsert_points(edge_points))
+            self._write(qe.UpdateOperation.upsert_points(edge_points, condition=_edge_guard(guard)))
             await asyncio.sleep(0)  # let requests in between batches
 
     async def delete(self, book_ids: Sequence[int]) -> None:
         if book_ids:
             self._write(qe.UpdateOperation.delete_points(list(book_ids)))
 
-    async def set_in_stock(self, stock: Mapping[int, bool]) -> None:
+    async def set_payloads(self, points: Sequence[BookPoint]) -> None:
         # By filter, not by ids: set_payload by ids fails on the first id that has no point.
-        for in_stock, book_ids in by_value(stock).items():
-            points = qe.Filter(must=[qe.HasIdCondition(set(book_ids))])
-            payload = {"in_stock": int(in_stock)}  # 0/1, as in _edge_payload
-            self._write(qe.UpdateOperation.set_payload_by_filter(points, payload))
+        for batch in batches(points):
+            self._write(
+                *(
+                    qe.UpdateOperation.set_payload_by_filter(_edge_guard(payload_guard(p)), _edge_payload(p))
+                    for p in batch
+                )
+            )
+            await asyncio.sleep(0)
 
     async def search(
         self,
@@ -198,7 +239,9 @@ class EdgeIndex:
         found = {int(r.id): dense(r.vector) for r in records}
         return {book_id: vector for book_id, vector in found.items() if vector is not None}
 
-    async def content_hashes(self) -> dict[int, str]:
+    async def content_hashes(self, book_ids: Sequence[int] | None = None) -> dict[int, str]:
+        if book_ids is not None:
+            return await self._content_hashes_of(book_ids)
         hashes: dict[int, str] = {}
         offset: qe.PointId | None = None
         while True:
@@ -212,6 +255,17 @@ class EdgeIndex:
             if offset is None:
                 return hashes
             await asyncio.sleep(0)
+
+    async def _content_hashes_of(self, book_ids: Sequence[int]) -> dict[int, str]:
+        hashes: dict[int, str] = {}
+        for start in range(0, len(book_ids), search.SCROLL_PAGE):
+            with self._call() as shard:
+                records = shard.retrieve(
+                    list(book_ids[start : start + search.SCROLL_PAGE]), ["content_hash"], False
+                )
+            for record in records:
+                hashes[int(record.id)] = (record.payload or {}).get("content_hash", "")
+        return hashes
 
     async def count(self) -> int:
         with self._call() as shard:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from qdrant_client import AsyncQdrantClient
@@ -19,9 +19,10 @@ from datasources.search import (
     SearchFilter,
     backend_call,
     batches,
-    by_value,
     dense,
+    guarded_batches,
     payload,
+    payload_guard,
 )
 
 _CLIENT_INDEXES: dict[str, qm.PayloadSchemaType | qm.KeywordIndexParams] = {
@@ -45,6 +46,7 @@ def _client_unavailable(exc: BaseException) -> bool:
 
 def _client_filter(conditions: SearchFilter | None, exclude: Sequence[int] = ()) -> qm.Filter | None:
     must: list[qm.Condition] = []
+    must_not: list[qm.Condition] = []
     if conditions is not None:
         f = conditions
         if f.genres is not None:
@@ -62,10 +64,21 @@ def _client_filter(conditions: SearchFilter | None, exclude: Sequence[int] = ())
         if f.title_contains:
             title = qm.MatchSubstring(substring=f.title_contains.lower())
             must.append(qm.FieldCondition(key="title_lower", match=title))
-    must_not: list[qm.Condition] = [qm.HasIdCondition(has_id=list(exclude))] if exclude else []
+        if f.book_ids is not None:
+            must.append(qm.HasIdCondition(has_id=list(f.book_ids)))
+        if f.version_at_most is not None:
+            # must_not, so a point without a version (written before versions) matches.
+            newer = qm.Range(gt=f.version_at_most)
+            must_not.append(qm.FieldCondition(key="version", range=newer))
+    if exclude:
+        must_not.append(qm.HasIdCondition(has_id=list(exclude)))
     if not (must or must_not):
         return None
     return qm.Filter(must=must or None, must_not=must_not or None)
+
+
+def _client_guard(guard: SearchFilter) -> qm.Filter:
+    return _client_filter(guard) or qm.Filter()  # a guard always names a version
 
 
 def _client_hits(points: Sequence[qm.ScoredPoint]) -> list[Hit]:
@@ -108,10 +121,10 @@ class ClientIndex:
                     await client.create_payload_index(COLLECTION, field, field_schema=schema, wait=True)
 
     async def upsert(self, points: Sequence[BookPoint]) -> None:
-        for batch in batches(points):
+        for guard, batch in guarded_batches(points):
             structs = [qm.PointStruct(id=p.book_id, vector=list(p.vector), payload=payload(p)) for p in batch]
             with self._call() as client:
-                await client.upsert(COLLECTION, points=structs, wait=True)
+                await client.upsert(COLLECTION, points=structs, update_filter=_client_guard(guard), wait=True)
 
     async def delete(self, book_ids: Sequence[int]) -> None:
         if book_ids:
@@ -119,12 +132,17 @@ class ClientIndex:
             with self._call() as client:
                 await client.delete(COLLECTION, points_selector=selector, wait=True)
 
-    async def set_in_stock(self, stock: Mapping[int, bool]) -> None:
-        # By filter, not by ids: local mode raises KeyError on an id that has no point.
-        for in_stock, book_ids in by_value(stock).items():
-            points = qm.Filter(must=[qm.HasIdCondition(has_id=list(book_ids))])
+    async def set_payloads(self, points: Sequence[BookPoint]) -> None:
+        # By filter, not by ids: a server answers 404 for an id that has no point.
+        for batch in batches(points):
+            operations: list[qm.UpdateOperation] = [
+                qm.SetPayloadOperation(
+                    set_payload=qm.SetPayload(payload=payload(p), filter=_client_guard(payload_guard(p)))
+                )
+                for p in batch
+            ]
             with self._call() as client:
-                await client.set_payload(COLLECTION, payload={"in_stock": in_stock}, points=points, wait=True)
+                await client.batch_update_points(COLLECTION, update_operations=operations, wait=True)
 
     async def search(
         self,
@@ -176,7 +194,9 @@ class ClientIndex:
         found = {int(r.id): dense(r.vector) for r in records}
         return {book_id: vector for book_id, vector in found.items() if vector is not None}
 
-    async def content_hashes(self) -> dict[int, str]:
+    async def content_hashes(self, book_ids: Sequence[int] | None = None) -> dict[int, str]:
+        if book_ids is not None:
+            return await self._content_hashes_of(book_ids)
         hashes: dict[int, str] = {}
         offset: qm.ExtendedPointId | None = None
         while True:
@@ -192,6 +212,20 @@ class ClientIndex:
                 hashes[int(record.id)] = (record.payload or {}).get("content_hash", "")
             if offset is None:
                 return hashes
+
+    async def _content_hashes_of(self, book_ids: Sequence[int]) -> dict[int, str]:
+        hashes: dict[int, str] = {}
+        for start in range(0, len(book_ids), search.SCROLL_PAGE):
+            with self._call() as client:
+                records = await client.retrieve(
+                    COLLECTION,
+                    ids=list(book_ids[start : start + search.SCROLL_PAGE]),
+                    with_payload=["content_hash"],
+                    with_vectors=False,
+                )
+            for record in records:
+                hashes[int(record.id)] = (record.payload or {}).get("content_hash", "")
+        return hashes
 
     async def count(self) -> int:
         with self._call() as client:

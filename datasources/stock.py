@@ -2,11 +2,16 @@
 
 Every movement is one short transaction and a conditional UPDATE (never read-then-write), and every
 one is keyed by the order it serves, so a retried step finds its own earlier work and does nothing.
+
+A movement that takes a book's availability across zero also raises its `search_version`, in the
+same UPDATE: the search index's in-stock flag must follow, and the mark is committed with the
+change itself, so neither a search outage nor a crash after the commit can lose it
+(indexing.IndexFollower applies it and records `search_applied`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -27,9 +32,17 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Movement:
+    """The stock levels a movement left, and which of those books the search index has yet to follow."""
+
+    levels: list[StockRow] = field(default_factory=list)
+    unindexed: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class Reservation:
     outcome: Outcome
-    changed: list[StockRow] = field(default_factory=list)
+    moved: Movement = field(default_factory=Movement)
     # book id → copies available, for each book that could not be held.
     shortages: dict[int, int] = field(default_factory=dict)
 
@@ -39,10 +52,24 @@ class Reservation:
 
 
 _LEVEL = (stock_levels.c.book_id, stock_levels.c.on_hand, stock_levels.c.reserved)
+# After the UPDATE: whether the index is behind this book (this movement's mark or an earlier one).
+_UNINDEXED = (stock_levels.c.search_version > stock_levels.c.search_applied).label("unindexed")
 
 
 def _level(row: Any) -> StockRow:
     return StockRow(row.book_id, row.on_hand, row.reserved)
+
+
+def _movement(rows: Sequence[Any]) -> Movement:
+    return Movement([_level(r) for r in rows], [r.book_id for r in rows if r.unindexed])
+
+
+def _search_version(on_hand_change: Any, reserved_change: Any) -> sa.ColumnElement[int]:
+    """The version after a movement: one up when it takes availability across zero, either way.
+    SET expressions read the row as it was before the UPDATE."""
+    before = stock_levels.c.on_hand - stock_levels.c.reserved
+    after = before + on_hand_change - reserved_change
+    return stock_levels.c.search_version + sa.case(((before > 0) != (after > 0), 1), else_=0)
 
 
 class StockLedger:
@@ -65,7 +92,7 @@ class StockLedger:
                 if earlier:
                     held = earlier != {"RELEASED"}
                     return Reservation(Outcome.ALREADY_HELD if held else Outcome.RELEASED)
-                changed: list[StockRow] = []
+                changed: list[Any] = []
                 short: list[int] = []
                 # In book order, so two orders never take the rows' locks in opposite orders
                 # (SQLite locks the whole file, but other databases lock rows).
@@ -77,14 +104,18 @@ class StockLedger:
                                 stock_levels.c.book_id == book_id,
                                 stock_levels.c.on_hand - stock_levels.c.reserved >= quantity,
                             )
-                            .values(reserved=stock_levels.c.reserved + quantity, updated_at=sa.func.now())
-                            .returning(*_LEVEL)
+                            .values(
+                                reserved=stock_levels.c.reserved + quantity,
+                                search_version=_search_version(0, quantity),
+                                updated_at=sa.func.now(),
+                            )
+                            .returning(*_LEVEL, _UNINDEXED)
                         )
                     ).first()
                     if row is None:
                         short.append(book_id)
                     else:
-                        changed.append(_level(row))
+                        changed.append(row)
                 if short:
                     await transaction.rollback()
                 else:
@@ -95,20 +126,20 @@ class StockLedger:
                             for book_id, quantity in lines
                         ],
                     )
-                    return Reservation(Outcome.RESERVED, changed)
+                    return Reservation(Outcome.RESERVED, _movement(changed))
             # Outside the rolled-back transaction: what is left, for the client's error message.
             async with self.engine.connect() as conn:
                 return Reservation(Outcome.SHORT, shortages=await self._available(conn, short))
 
-    async def release(self, order_id: int) -> list[StockRow]:
+    async def release(self, order_id: int) -> Movement:
         """Give back what the order holds (compensation, cancellation). Nothing held → nothing done."""
         return await self._settle(order_id, "RELEASED", ship=False)
 
-    async def ship(self, order_id: int) -> list[StockRow]:
+    async def ship(self, order_id: int) -> Movement:
         """The held copies leave the warehouse: on hand and reserved both go down."""
         return await self._settle(order_id, "SHIPPED", ship=True)
 
-    async def _settle(self, order_id: int, status: str, *, ship: bool) -> list[StockRow]:
+    async def _settle(self, order_id: int, status: str, *, ship: bool) -> Movement:
         with store_errors(STORE):
             async with self.engine.begin() as conn:
                 held = (
@@ -123,24 +154,25 @@ class StockLedger:
                 ).all()
                 changed = []
                 for book_id, quantity in sorted(held):
-                    values: dict[str, Any] = {
-                        "reserved": stock_levels.c.reserved - quantity,
-                        "updated_at": sa.func.now(),
-                    }
-                    if ship:
-                        values["on_hand"] = stock_levels.c.on_hand - quantity
+                    # Shipping takes the copies off both counts, so availability stays as it was.
+                    on_hand_change = -quantity if ship else 0
                     row = (
                         await conn.execute(
                             sa.update(stock_levels)
                             .where(stock_levels.c.book_id == book_id)
-                            .values(values)
-                            .returning(*_LEVEL)
+                            .values(
+                                on_hand=stock_levels.c.on_hand + on_hand_change,
+                                reserved=stock_levels.c.reserved - quantity,
+                                search_version=_search_version(on_hand_change, -quantity),
+                                updated_at=sa.func.now(),
+                            )
+                            .returning(*_LEVEL, _UNINDEXED)
                         )
                     ).one()
-                    changed.append(_level(row))
-                return changed
+                    changed.append(row)
+                return _movement(changed)
 
-    async def restock(self, book_id: int, quantity: int) -> StockRow:
+    async def restock(self, book_id: int, quantity: int) -> Movement:
         """Add copies to the warehouse (a book never stocked before gets its stock row)."""
         with store_errors(STORE):
             async with self.engine.begin() as conn:
@@ -148,19 +180,28 @@ class StockLedger:
                     await conn.execute(
                         sa.update(stock_levels)
                         .where(stock_levels.c.book_id == book_id)
-                        .values(on_hand=stock_levels.c.on_hand + quantity, updated_at=sa.func.now())
-                        .returning(*_LEVEL)
+                        .values(
+                            on_hand=stock_levels.c.on_hand + quantity,
+                            search_version=_search_version(quantity, 0),
+                            updated_at=sa.func.now(),
+                        )
+                        .returning(*_LEVEL, _UNINDEXED)
                     )
                 ).first()
                 if row is None:
                     row = (
                         await conn.execute(
                             sa.insert(stock_levels)
-                            .values(book_id=book_id, on_hand=quantity, reserved=0)
-                            .returning(*_LEVEL)
+                            .values(
+                                book_id=book_id,
+                                on_hand=quantity,
+                                reserved=0,
+                                search_version=int(quantity > 0),
+                            )
+                            .returning(*_LEVEL, _UNINDEXED)
                         )
                     ).one()
-                return _level(row)
+                return _movement([row])
 
     async def hold_existing(self, lines: Sequence[tuple[int, int, int]]) -> int:
         """Record (order id, book id, quantity) holds for orders confirmed elsewhere (demo data,
@@ -202,6 +243,23 @@ class StockLedger:
                     .order_by(stock_reservations.c.order_id)
                 )
                 return list(rows.scalars())
+
+    async def mark_indexed(self, versions: Mapping[int, int]) -> None:
+        """Record book id → the search version now in the index. Never moves backwards, so an
+        applier that finishes late cannot hide a newer change from the next one."""
+        if not versions:
+            return
+        with store_errors(STORE):
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    sa.update(stock_levels)
+                    .where(
+                        stock_levels.c.book_id == sa.bindparam("book"),
+                        stock_levels.c.search_applied < sa.bindparam("version"),
+                    )
+                    .values(search_applied=sa.bindparam("version")),
+                    [{"book": book_id, "version": version} for book_id, version in versions.items()],
+                )
 
     @staticmethod
     async def _available(conn: AsyncConnection, book_ids: list[int]) -> dict[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -16,6 +17,9 @@ from datasources.base import create_engine, create_write_engine, ping
 from datasources.migrate import upgrade
 from datasources.orders import rows as orders
 from datasources.search import VectorIndex, open_index
+from errors import SourceUnavailable
+
+log = logging.getLogger(__name__)
 
 
 def redis_client(url: str, timeout: float, name: str | None = None) -> Redis:
@@ -68,7 +72,12 @@ class Stores:
     async def migrate(self) -> None:
         await upgrade(self.inventory, "inventory")
         await upgrade(self.orders, "orders")
-        await self.index.ensure_collection()
+        try:
+            await self.index.ensure_collection()
+        except SourceUnavailable:
+            # Down, or an embedded shard held by the running server: the databases are what a
+            # migration must not skip; the collection is ensured again by start-up and indexing.
+            log.warning("search collection not ensured: the search store is unavailable")
 
     async def readiness(self) -> dict[str, str | None]:
         """Each store's problem, or None when it answers."""

@@ -18,8 +18,8 @@ from datasources.inventory_tables import books
 from datasources.migrate import upgrade
 from datasources.search import SearchFilter
 from datasources.search_edge import EdgeIndex
-from embeddings import Embedder
-from indexing import build_index
+from embeddings import Embedder, Model
+from indexing import IndexFollower, IndexReport, build_index
 
 CATALOG = [
     BookRecord(
@@ -117,3 +117,37 @@ async def test_an_interrupted_run_resumes(
     assert await index.count() == 2  # the finished batch was kept
     resumed = await build_index(inventory, index, embedder, batch_size=2)
     assert (resumed.embedded, resumed.unchanged) == (1, 2)
+
+
+async def test_the_follower_rewrites_payloads_and_embeds_only_changed_text(
+    inventory: AsyncEngine, index: EdgeIndex, embedder: Embedder
+) -> None:
+    await build_index(inventory, index, embedder)
+    follower = IndexFollower(inventory, inventory, index, Model.of(embedder).get)
+    assert (await follower.catch_up()).written == 0  # the build recorded every version it wrote
+
+    # An import that changes a price: the payload is rewritten, nothing is embedded.
+    await write_books(inventory, [replace(CATALOG[0], price=Decimal("11.00"))])
+    price = await follower.catch_up()
+    assert (price.payload_updated, price.embedded, price.unchanged) == (1, 0, 0)
+    query = await embedder.embed_query("a poisoning in a village")
+    [hit] = await index.search(
+        query, limit=1, filter=SearchFilter(min_price_cents=1100, max_price_cents=1100)
+    )
+    assert hit.book_id == await _book_id(inventory, CATALOG[0].isbn)
+
+    # A new title changes the embedded text: the pass after a commit leaves it to one that may embed.
+    await write_books(inventory, [replace(CATALOG[2], title="Beyond Kepler: The Signal")])
+    deferred = await follower.catch_up(embed=False)
+    assert (deferred.deferred, deferred.written) == (1, 0)
+    embedded = await follower.catch_up()
+    assert (embedded.embedded, embedded.payload_updated) == (1, 0)
+    assert await follower.catch_up() == IndexReport()  # nothing left
+    [hit] = await index.search(query, limit=1, filter=SearchFilter(title_contains="the signal"))
+    assert hit.book_id == await _book_id(inventory, CATALOG[2].isbn)
+
+
+async def _book_id(inventory: AsyncEngine, isbn: str) -> int:
+    async with inventory.connect() as conn:
+        book_id: int = (await conn.execute(sa.select(books.c.id).where(books.c.isbn == isbn))).scalar_one()
+        return book_id

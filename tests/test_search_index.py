@@ -218,19 +218,67 @@ async def test_delete_removes_points(index: VectorIndex) -> None:
     assert 1 not in await index.content_hashes()
 
 
-async def test_set_in_stock_flips_only_that_payload(index: VectorIndex) -> None:
-    await index.set_in_stock({21: True, 22: True, 1: False, 999: True})
+async def test_set_payloads_rewrites_only_payloads(index: VectorIndex) -> None:
+    before = statements()
+    await index.set_payloads(
+        [
+            replace(book(21), in_stock=True, content_hash="new-21", vector=()),
+            replace(book(22), in_stock=True, price_cents=9_999, vector=()),
+            replace(book(1), in_stock=False, vector=()),
+            replace(book(999), vector=()),  # no such point: ignored
+        ]
+    )
+    assert statements() == before + 1  # one call for the batch
     in_stock = await index.search(FAR_QUERY, limit=2, filter=SearchFilter(in_stock=True))
     assert ids(in_stock) == [21, 22]
     out = await index.search(QUERY, limit=30, filter=SearchFilter(in_stock=False))
     assert sorted(ids(out)) == [1, *range(23, 31)]
-    # Everything else about the points is as it was.
-    still_drama = await index.search(
-        FAR_QUERY, limit=1, filter=SearchFilter(genres=("drama",), in_stock=True)
-    )
-    assert ids(still_drama) == [22]
-    assert (await index.content_hashes())[21] == "hash-21"
+    assert ids(await index.search(FAR_QUERY, limit=5, filter=SearchFilter(min_price_cents=9_999))) == [22]
+    # The vectors are the ones stored before, and nothing was added.
+    stored = await index.vectors([21, 1])
+    assert stored[21] == pytest.approx(list(book(21).vector), abs=1e-6)
+    assert stored[1] == pytest.approx(list(book(1).vector), abs=1e-6)
+    assert (await index.content_hashes([21, 22]))[21] == "new-21"
     assert await index.count() == len(CATALOG)
+
+
+async def test_a_write_never_replaces_a_newer_version(index: VectorIndex) -> None:
+    sold_out = SearchFilter(in_stock=False)
+    # Points written before versions existed (version 0 here) take any version.
+    await index.upsert([replace(book(1), in_stock=False, version=5, content_hash="v5")])
+    assert 1 in ids(await index.search(QUERY, limit=30, filter=sold_out))
+
+    # Older writes arrive late: both kinds are refused inside Qdrant.
+    await index.upsert([replace(book(1), in_stock=True, version=4, content_hash="v4")])
+    await index.set_payloads([replace(book(1), in_stock=True, version=3, content_hash="v3", vector=())])
+    assert (await index.content_hashes([1]))[1] == "v5"
+    assert 1 in ids(await index.search(QUERY, limit=30, filter=sold_out))
+
+    # The same version again is harmless, and a newer one goes through.
+    await index.set_payloads([replace(book(1), in_stock=False, version=5, content_hash="v5", vector=())])
+    assert (await index.content_hashes([1]))[1] == "v5"
+    await index.set_payloads([replace(book(1), in_stock=True, version=6, content_hash="v6", vector=())])
+    assert (await index.content_hashes([1]))[1] == "v6"
+    assert 1 not in ids(await index.search(QUERY, limit=30, filter=sold_out))
+
+    # One upsert of points at several versions judges each against its own.
+    await index.upsert(
+        [replace(book(1), version=6, content_hash="again"), replace(book(2), version=1, content_hash="v1")]
+    )
+    assert await index.content_hashes([1, 2]) == {1: "again", 2: "v1"}
+    await index.upsert(
+        [replace(book(1), version=2, content_hash="stale"), replace(book(2), version=2, content_hash="v2")]
+    )
+    assert await index.content_hashes([1, 2]) == {1: "again", 2: "v2"}
+    assert await index.count() == len(CATALOG)
+
+
+async def test_content_hashes_of_some_books(index: VectorIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "SCROLL_PAGE", 2)
+    before = statements()
+    assert await index.content_hashes([25, 1, 999, 3]) == {1: "hash-1", 3: "hash-3", 25: "hash-25"}
+    assert statements() - before == 2  # looked up by id, two per call: the catalog is not scrolled
+    assert await index.content_hashes([]) == {}
 
 
 async def test_count(index: VectorIndex) -> None:
@@ -249,7 +297,7 @@ async def test_the_edge_shard_persists(tmp_path: Path) -> None:
     await first.ensure_collection()
     await first.upsert(CATALOG)
     await first.delete([30])
-    await first.set_in_stock({21: True})
+    await first.set_payloads([replace(book(21), in_stock=True, vector=())])
     await first.close()
 
     reopened = EdgeIndex(tmp_path / "qdrant")
@@ -296,3 +344,22 @@ async def test_open_index_picks_the_backend(tmp_path: Path) -> None:
     assert isinstance(server, ClientIndex)
     await edge.close()
     await server.close()
+
+
+async def test_an_edge_shard_held_elsewhere_is_unavailable_and_left_intact(tmp_path: Path) -> None:
+    owner = EdgeIndex(tmp_path / "qdrant")
+    await owner.ensure_collection()
+    await owner.upsert(CATALOG)
+    other = EdgeIndex(tmp_path / "qdrant")  # a second server, or `bookgraph import` while one serves
+    for _ in range(3):
+        with pytest.raises(SourceUnavailable):
+            await other.count()
+    # The owner's writes (and their flushes) go on as before.
+    await owner.set_payloads([replace(book(21), in_stock=True, vector=())])
+    await owner.upsert([replace(book(1), content_hash="again")])
+    assert ids(await owner.search(FAR_QUERY, limit=1, filter=SearchFilter(in_stock=True))) == [21]
+    await owner.close()
+    try:
+        assert await other.count() == len(CATALOG)  # released: the other opens it
+    finally:
+        await other.close()
