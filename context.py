@@ -13,10 +13,10 @@ from starlette.websockets import WebSocket
 from auth.viewer import Viewer
 from checkout import Checkout
 from config import Settings
-from datasources.catalog_search import SearchSource
 from datasources.events import EventBus
 from datasources.inventory import InventorySource
 from datasources.orders.source import OrdersSource
+from datasources.search.source import SearchSource
 from datasources.stores import Stores
 from embeddings import Model
 from recommender import Recommender

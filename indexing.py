@@ -18,18 +18,15 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
+from datasources.base import Engine
 from datasources.bulk import BookDocument, book_count, book_documents, unindexed_book_ids
-from datasources.search import BookPoint, VectorIndex
+from datasources.search.index import BookPoint, VectorIndex
 from datasources.stock import StockLedger
 from datasources.stores import Stores
 from embeddings import MODEL_NAME, Embedder, get_embedder
 from errors import SourceUnavailable
 from progress import Track, silent
-
-if TYPE_CHECKING:  # an annotation only: the engine is handed through, never driven here
-    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +144,7 @@ async def index_catalog(
 
 
 async def build_index(
-    inventory: AsyncEngine,
+    inventory: Engine,
     index: VectorIndex,
     embedder: Embedder,
     progress: Progress = lambda _: None,
@@ -209,8 +206,8 @@ class IndexFollower:
 
     def __init__(
         self,
-        inventory: AsyncEngine,
-        stock: AsyncEngine,
+        inventory: Engine,
+        stock: Engine,
         index: VectorIndex,
         embedder: EmbedderSource | None = None,
         *,

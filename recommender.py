@@ -39,7 +39,7 @@ from config import Settings
 from datasources.inventory import BookQuery, BookSort, InventorySource
 from datasources.orders.purchases import PurchaseHistory, Sale
 from datasources.recommendation_cache import RecommendationCache, Scored
-from datasources.search import VectorIndex
+from datasources.search.index import VectorIndex
 from datasources.stores import Stores
 
 SHRINK = 2.0

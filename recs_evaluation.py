@@ -37,7 +37,7 @@ from datetime import datetime
 from rich.table import Table
 
 from datasources.orders.purchases import PurchaseHistory, Sale
-from datasources.search import VectorIndex
+from datasources.search.index import VectorIndex
 from recommender import (
     LIST_SIZE,
     TRENDING_WINDOW,

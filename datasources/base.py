@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from errors import SourceUnavailable
 from observability import LOADER_BATCH_SIZE, STORE_STATEMENTS
 
+# A database as the layers above datasources name it: they hand it to a datasource, never drive it.
+Engine = AsyncEngine
+
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer("bookgraph.stores")
 _IN_STORE_CALL: ContextVar[str | None] = ContextVar("in_store_call", default=None)

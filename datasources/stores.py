@@ -16,7 +16,8 @@ from datasources import inventory
 from datasources.base import create_engine, create_write_engine, ping
 from datasources.migrate import upgrade
 from datasources.orders import rows as orders
-from datasources.search import VectorIndex, open_index
+from datasources.search import open_index
+from datasources.search.index import VectorIndex
 from errors import SourceUnavailable
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import hashlib
 
 from context import Info
 from datasources.inventory import BookQuery
-from datasources.search import SearchFilter
+from datasources.search.index import SearchFilter
 from embeddings import normalise_query
 from errors import BadUserInput
 from resolvers.books import book_query

@@ -28,9 +28,9 @@ from checkout import LineRequest, checkout_for
 from config import Settings
 from datasources.bulk import BookDocument, book_documents
 from datasources.inventory import InventorySource
-from datasources.search import SearchFilter, VectorIndex
-from datasources.search_edge import EdgeIndex
-from datasources.search_server import ClientIndex
+from datasources.search.edge import EdgeIndex
+from datasources.search.index import SearchFilter, VectorIndex
+from datasources.search.server import ClientIndex
 from datasources.stock import StockLedger
 from datasources.stores import Stores
 from embeddings import Embedder

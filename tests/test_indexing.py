@@ -16,8 +16,8 @@ from catalog.records import BookRecord
 from datasources.bulk import write_books
 from datasources.inventory_tables import books
 from datasources.migrate import upgrade
-from datasources.search import SearchFilter
-from datasources.search_edge import EdgeIndex
+from datasources.search.edge import EdgeIndex
+from datasources.search.index import SearchFilter
 from embeddings import Embedder, Model
 from indexing import IndexFollower, IndexReport, build_index
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 
-from datasources import search
-from datasources.search import VECTOR_SIZE, BookPoint, SearchFilter, VectorIndex, open_index
-from datasources.search_edge import EdgeIndex
-from datasources.search_server import ClientIndex
+from datasources.search import index as search
+from datasources.search import open_index
+from datasources.search.edge import EdgeIndex
+from datasources.search.index import VECTOR_SIZE, BookPoint, SearchFilter, VectorIndex
+from datasources.search.server import ClientIndex
 from errors import SourceUnavailable
 
 NEAR = range(1, 21)  # close to the query axis, in order of id

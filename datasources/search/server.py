@@ -10,8 +10,8 @@ from qdrant_client import AsyncQdrantClient
 from qdrant_client import models as qm
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from datasources import search
-from datasources.search import (
+from datasources.search import index as shared  # SCROLL_PAGE read at each call: tests shrink it
+from datasources.search.index import (
     COLLECTION,
     VECTOR_SIZE,
     BookPoint,
@@ -203,7 +203,7 @@ class ClientIndex:
             with self._call() as client:
                 records, offset = await client.scroll(
                     COLLECTION,
-                    limit=search.SCROLL_PAGE,
+                    limit=shared.SCROLL_PAGE,
                     offset=offset,
                     with_payload=["content_hash"],
                     with_vectors=False,
@@ -215,11 +215,11 @@ class ClientIndex:
 
     async def _content_hashes_of(self, book_ids: Sequence[int]) -> dict[int, str]:
         hashes: dict[int, str] = {}
-        for start in range(0, len(book_ids), search.SCROLL_PAGE):
+        for start in range(0, len(book_ids), shared.SCROLL_PAGE):
             with self._call() as client:
                 records = await client.retrieve(
                     COLLECTION,
-                    ids=list(book_ids[start : start + search.SCROLL_PAGE]),
+                    ids=list(book_ids[start : start + shared.SCROLL_PAGE]),
                     with_payload=["content_hash"],
                     with_vectors=False,
                 )

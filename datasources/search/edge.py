@@ -12,8 +12,8 @@ from typing import Any
 
 import qdrant_edge as qe
 
-from datasources import search
-from datasources.search import (
+from datasources.search import index as shared  # SCROLL_PAGE read at each call: tests shrink it
+from datasources.search.index import (
     VECTOR_SIZE,
     BookPoint,
     Hit,
@@ -246,7 +246,7 @@ class EdgeIndex:
         offset: qe.PointId | None = None
         while True:
             request = qe.ScrollRequest(
-                offset=offset, limit=search.SCROLL_PAGE, with_payload=["content_hash"], with_vector=False
+                offset=offset, limit=shared.SCROLL_PAGE, with_payload=["content_hash"], with_vector=False
             )
             with self._call() as shard:
                 records, offset = shard.scroll(request)
@@ -258,10 +258,10 @@ class EdgeIndex:
 
     async def _content_hashes_of(self, book_ids: Sequence[int]) -> dict[int, str]:
         hashes: dict[int, str] = {}
-        for start in range(0, len(book_ids), search.SCROLL_PAGE):
+        for start in range(0, len(book_ids), shared.SCROLL_PAGE):
             with self._call() as shard:
                 records = shard.retrieve(
-                    list(book_ids[start : start + search.SCROLL_PAGE]), ["content_hash"], False
+                    list(book_ids[start : start + shared.SCROLL_PAGE]), ["content_hash"], False
                 )
             for record in records:
                 hashes[int(record.id)] = (record.payload or {}).get("content_hash", "")

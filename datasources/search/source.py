@@ -7,7 +7,7 @@ from functools import cached_property
 from aiodataloader import DataLoader
 
 from datasources.base import loader
-from datasources.search import STORE, Hit, SearchFilter, VectorIndex
+from datasources.search.index import STORE, Hit, SearchFilter, VectorIndex
 from embeddings import Model
 
 SimilarKey = tuple[int, int]  # (book id, how many)

@@ -1,9 +1,4 @@
-"""The search store: one Qdrant point per book (its sentence embedding) with a payload to filter on.
-
-Two backends behind `VectorIndex`: an in-process Qdrant Edge shard on local disk (the default, for a
-laptop with nothing installed; `search_edge.py`) and a Qdrant server through qdrant-client
-(`search_server.py`). Only those two modules import qdrant packages.
-"""
+"""`VectorIndex`, what both backends implement, and the pieces they share."""
 
 from __future__ import annotations
 
@@ -11,7 +6,6 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from errors import SourceUnavailable
@@ -115,18 +109,6 @@ class VectorIndex(Protocol):
         """Raise SourceUnavailable("search") unless the collection answers."""
 
     async def close(self) -> None: ...
-
-
-def open_index(qdrant_url: str | None, data_dir: Path) -> VectorIndex:
-    """A Qdrant server when a URL is configured, else the embedded shard under the data directory."""
-    # Imported here: each backend module imports this one for the shared pieces.
-    if qdrant_url:
-        from datasources.search_server import ClientIndex
-
-        return ClientIndex(qdrant_url)
-    from datasources.search_edge import EdgeIndex
-
-    return EdgeIndex(data_dir / "qdrant")
 
 
 _STATEMENTS = STORE_STATEMENTS.labels(STORE)
