@@ -36,7 +36,8 @@ from scipy import sparse
 
 from clock import SYSTEM, Clock
 from config import Settings
-from datasources.inventory import BookQuery, BookSort, InventorySource
+from datasources.filters import BookFilter
+from datasources.inventory import BookSort, InventorySource
 from datasources.orders.purchases import PurchaseHistory, Sale
 from datasources.recommendation_cache import RecommendationCache, Scored
 from datasources.search.index import VectorIndex
@@ -443,11 +444,11 @@ class Recommender:
     ) -> defaultdict[str, list[Trend]]:
         """A store that never sold anything still shows something: its newest books in stock, for the
         catalog and for each genre (one statement each; only until the first sale)."""
-        newest = BookQuery(in_stock=True, sort=BookSort.PUBLISHED_YEAR, descending=True)
+        newest = BookFilter(in_stock=True)
         lists: defaultdict[str, list[Trend]] = defaultdict(list)
         for genre, size in [("", LIST_SIZE), *((g, TRENDING_PER_GENRE) for g, _ in genres)]:
             query = dataclasses.replace(newest, genres=(genre,)) if genre else newest
-            page = await inventory.list_books(query, size, None)
+            page = await inventory.list_books(query, BookSort.PUBLISHED_YEAR, True, size, None)
             lists[genre] = [Trend(b.id, 1.0 / (rank + 1), Period.NEW) for rank, b in enumerate(page.items)]
         return lists
 

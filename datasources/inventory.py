@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from aiodataloader import DataLoader
 
 from datasources.base import StoreSource, grouped, in_key_order, loader
+from datasources.filters import BookFilter
 from datasources.inventory_tables import authors, book_authors, book_genres, books, stock_levels
 from datasources.pages import Page, SortKey, page_of
 from datasources.paging import after_key, ordering, partitioned
@@ -64,54 +65,35 @@ _GENRE_SORT_COLUMNS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class BookQuery:
-    """A validated books filter; None means "no constraint"."""
-
-    genres: tuple[str, ...] | None = None
-    author_ids: tuple[int, ...] | None = None
-    min_price_cents: int | None = None
-    max_price_cents: int | None = None
-    in_stock: bool | None = None
-    min_year: int | None = None
-    max_year: int | None = None
-    title_contains: str | None = None
-    sort: BookSort = BookSort.TITLE
-    descending: bool = False
-
-    @property
-    def single_genre(self) -> str | None:
-        return self.genres[0] if self.genres is not None and len(self.genres) == 1 else None
-
-    def where(self, *, genres: bool = True) -> list[sa.ColumnElement[bool]]:
-        clauses: list[sa.ColumnElement[bool]] = []
-        if genres and self.genres is not None:
-            clauses.append(
-                sa.exists().where(book_genres.c.book_id == books.c.id, book_genres.c.genre.in_(self.genres))
-            )
-        if self.author_ids is not None:
-            # An author has few books: start from them rather than scan the catalog in sort order.
-            by_authors = sa.select(book_authors.c.book_id).where(
-                book_authors.c.author_id.in_(self.author_ids)
-            )
-            clauses.append(books.c.id.in_(by_authors))
-        if self.min_price_cents is not None:
-            clauses.append(books.c.price_cents >= self.min_price_cents)
-        if self.max_price_cents is not None:
-            clauses.append(books.c.price_cents <= self.max_price_cents)
-        if self.min_year is not None:
-            clauses.append(books.c.published_year >= self.min_year)
-        if self.max_year is not None:
-            clauses.append(books.c.published_year <= self.max_year)
-        if self.title_contains:
-            clauses.append(books.c.title.icontains(self.title_contains, autoescape=True))
-        if self.in_stock is not None:
-            available = sa.exists().where(
-                stock_levels.c.book_id == books.c.id,
-                stock_levels.c.on_hand - stock_levels.c.reserved > 0,
-            )
-            clauses.append(available if self.in_stock else ~available)
-        return clauses
+def where(filter: BookFilter, *, genres: bool = True) -> list[sa.ColumnElement[bool]]:
+    """The filter's conditions on `books` (the genres too, unless the caller joins them itself)."""
+    f = filter
+    clauses: list[sa.ColumnElement[bool]] = []
+    if genres and f.genres is not None:
+        clauses.append(
+            sa.exists().where(book_genres.c.book_id == books.c.id, book_genres.c.genre.in_(f.genres))
+        )
+    if f.author_ids is not None:
+        # An author has few books: start from them rather than scan the catalog in sort order.
+        by_authors = sa.select(book_authors.c.book_id).where(book_authors.c.author_id.in_(f.author_ids))
+        clauses.append(books.c.id.in_(by_authors))
+    if f.min_price_cents is not None:
+        clauses.append(books.c.price_cents >= f.min_price_cents)
+    if f.max_price_cents is not None:
+        clauses.append(books.c.price_cents <= f.max_price_cents)
+    if f.min_year is not None:
+        clauses.append(books.c.published_year >= f.min_year)
+    if f.max_year is not None:
+        clauses.append(books.c.published_year <= f.max_year)
+    if f.title_contains:
+        clauses.append(books.c.title.icontains(f.title_contains, autoescape=True))
+    if f.in_stock is not None:
+        available = sa.exists().where(
+            stock_levels.c.book_id == books.c.id,
+            stock_levels.c.on_hand - stock_levels.c.reserved > 0,
+        )
+        clauses.append(available if f.in_stock else ~available)
+    return clauses
 
 
 def _book(row: Any) -> BookRow:
@@ -257,27 +239,29 @@ class InventorySource(StoreSource):
 
         return loader("book_count_by_author_id", STORE, batch)
 
-    async def list_books(self, query: BookQuery, first: int, after: SortKey | None) -> Page[BookRow]:
-        sort = _SORT_COLUMNS[query.sort]
-        genre = query.single_genre
+    async def list_books(
+        self, filter: BookFilter, order: BookSort, descending: bool, first: int, after: SortKey | None
+    ) -> Page[BookRow]:
+        sort = _SORT_COLUMNS[order]
+        genre = filter.single_genre
         if genre is not None:
             # One genre: walk its (genre, sort key, id) index range in order.
-            genre_sort = _GENRE_SORT_COLUMNS[query.sort]
+            genre_sort = _GENRE_SORT_COLUMNS[order]
             statement = (
                 sa.select(*_BOOK_COLUMNS)
                 .select_from(book_genres.join(books, books.c.id == book_genres.c.book_id))
                 .where(
                     book_genres.c.genre == genre,
-                    *query.where(genres=False),
-                    after_key(genre_sort, book_genres.c.book_id, after, query.descending),
+                    *where(filter, genres=False),
+                    after_key(genre_sort, book_genres.c.book_id, after, descending),
                 )
-                .order_by(*ordering(genre_sort, book_genres.c.book_id, query.descending))
+                .order_by(*ordering(genre_sort, book_genres.c.book_id, descending))
             )
         else:
             statement = (
                 sa.select(*_BOOK_COLUMNS)
-                .where(*query.where(), after_key(sort, books.c.id, after, query.descending))
-                .order_by(*ordering(sort, books.c.id, query.descending))
+                .where(*where(filter), after_key(sort, books.c.id, after, descending))
+                .order_by(*ordering(sort, books.c.id, descending))
             )
         rows = await self._rows(statement.limit(first + 1))
         items = [_book(r) for r in rows]
@@ -286,9 +270,9 @@ class InventorySource(StoreSource):
         keys = [(getattr(r, sort.name), r.id) for r in rows]
         return page_of(items, keys, first, after)
 
-    async def count_books(self, query: BookQuery) -> int:
+    async def count_books(self, filter: BookFilter) -> int:
         rows = await self._rows(
-            sa.select(sa.func.count().label("n")).select_from(books).where(*query.where())
+            sa.select(sa.func.count().label("n")).select_from(books).where(*where(filter))
         )
         return int(rows[0].n)
 

@@ -8,9 +8,9 @@ import strawberry
 
 from catalog.importer import normalise_isbn
 from context import Info
-from datasources.inventory import BookQuery
+from datasources.filters import EVERY_BOOK, BookFilter
 from errors import BadUserInput, NotFound
-from schema.books import Author, Book, BookFilter, BookOrder, Genre, OrderDirection
+from schema.books import Author, Book, BookFilterInput, BookOrder, Genre, OrderDirection
 from schema.money import to_cents
 from schema.relations import load_relations
 from schema.relay import Connection, check_first, decode_cursor, pk_of
@@ -37,16 +37,20 @@ async def books(
     info: Info,
     first: int = 20,
     after: str | None = None,
-    filter: BookFilter | None = None,
+    filter: BookFilterInput | None = None,
     order_by: BookOrder | None = None,
 ) -> Connection[Book]:
-    query = book_query(filter, order_by or BookOrder())
-    tag = f"books:{query.sort}:{'desc' if query.descending else 'asc'}"
+    conditions = book_filter(filter)
+    order = order_by or BookOrder()
+    descending = order.direction is OrderDirection.DESC
+    tag = f"books:{order.field}:{'desc' if descending else 'asc'}"
     inventory = info.context.inventory
-    page = await inventory.list_books(query, check_first(first), decode_cursor(after, tag))
+    page = await inventory.list_books(
+        conditions, order.field, descending, check_first(first), decode_cursor(after, tag)
+    )
 
     async def count() -> int:
-        return await inventory.count_books(query)
+        return await inventory.count_books(conditions)
 
     connection = Connection.of(page, tag, Book.from_row, count)
     await load_relations(info, connection)
@@ -64,12 +68,10 @@ async def genres(info: Info) -> list[Genre]:
     return [Genre(name=name, book_count=count) for name, count in await info.context.inventory.list_genres()]
 
 
-def book_query(filter: BookFilter | None, order: BookOrder) -> BookQuery:
-    """Validate a BookFilter into the datasource's query; contradictions are the client's error."""
-    sort = order.field
-    descending = order.direction is OrderDirection.DESC
+def book_filter(filter: BookFilterInput | None) -> BookFilter:
+    """Validate the schema's filter into the stores' one; contradictions are the client's error."""
     if filter is None:
-        return BookQuery(sort=sort, descending=descending)
+        return EVERY_BOOK
     price, years = filter.price_range, filter.published_year_range
     if price is not None:
         for bound in (price.min, price.max):
@@ -82,7 +84,7 @@ def book_query(filter: BookFilter | None, order: BookOrder) -> BookQuery:
             raise BadUserInput("`priceRange.min` is above `priceRange.max`.", argument="filter")
     if years is not None and years.min is not None and years.max is not None and years.min > years.max:
         raise BadUserInput("`publishedYearRange.min` is above `publishedYearRange.max`.", argument="filter")
-    return BookQuery(
+    return BookFilter(
         genres=tuple(filter.genres) if filter.genres is not None else None,
         author_ids=tuple(pk_of(a, "Author") for a in filter.author_ids)
         if filter.author_ids is not None
@@ -93,6 +95,4 @@ def book_query(filter: BookFilter | None, order: BookOrder) -> BookQuery:
         min_year=years.min if years else None,
         max_year=years.max if years else None,
         title_contains=filter.title_contains.strip() or None if filter.title_contains else None,
-        sort=sort,
-        descending=descending,
     )

@@ -5,12 +5,10 @@ from __future__ import annotations
 import hashlib
 
 from context import Info
-from datasources.inventory import BookQuery
-from datasources.search.index import SearchFilter
 from embeddings import normalise_query
 from errors import BadUserInput
-from resolvers.books import book_query
-from schema.books import Book, BookFilter, BookOrder, BookRecommendation, recommended_books
+from resolvers.books import book_filter
+from schema.books import Book, BookFilterInput, BookRecommendation, recommended_books
 from schema.relations import load_relations
 from schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
 from schema.search import BookSearchConnection, BookSearchEdge
@@ -23,7 +21,7 @@ async def search_books(
     query: str,
     first: int = 10,
     after: str | None = None,
-    filter: BookFilter | None = None,
+    filter: BookFilterInput | None = None,
 ) -> BookSearchConnection | None:
     # Everything is validated before the query is embedded: bad input costs no model time.
     text = query.strip()
@@ -32,7 +30,7 @@ async def search_books(
     if len(text) > MAX_QUERY_LENGTH:
         raise BadUserInput(f"`query` is limited to {MAX_QUERY_LENGTH} characters.", argument="query")
     check_first(first, minimum=1)
-    conditions = search_filter(book_query(filter, BookOrder()))
+    conditions = book_filter(filter)
     # A cursor is a position in one query's ranking: the tag ties it to that query and filter.
     tag = (
         "search:"
@@ -61,20 +59,6 @@ async def search_books(
             end_cursor=edges[-1].cursor if edges else None,
         ),
     )
-
-
-def search_filter(query: BookQuery) -> SearchFilter | None:
-    conditions = SearchFilter(
-        genres=query.genres,
-        author_ids=query.author_ids,
-        min_price_cents=query.min_price_cents,
-        max_price_cents=query.max_price_cents,
-        in_stock=query.in_stock,
-        min_year=query.min_year,
-        max_year=query.max_year,
-        title_contains=query.title_contains,
-    )
-    return None if conditions == SearchFilter() else conditions
 
 
 async def trending_books(info: Info, first: int = 10, genre: str | None = None) -> list[BookRecommendation]:

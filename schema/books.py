@@ -212,8 +212,8 @@ class YearRange:
     max: int | None = None
 
 
-@strawberry.input(description="Books matching every given condition.")
-class BookFilter:
+@strawberry.input(name="BookFilter", description="Books matching every given condition.")
+class BookFilterInput:
     genres: list[str] | None = strawberry.field(default=None, description="Any of these genres.")
     author_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="By any of these authors."

@@ -27,9 +27,10 @@ from auth.viewer import Role
 from checkout import LineRequest, checkout_for
 from config import Settings
 from datasources.bulk import BookDocument, book_documents
+from datasources.filters import BookFilter
 from datasources.inventory import InventorySource
 from datasources.search.edge import EdgeIndex
-from datasources.search.index import SearchFilter, VectorIndex
+from datasources.search.index import VectorIndex
 from datasources.search.server import ClientIndex
 from datasources.stock import StockLedger
 from datasources.stores import Stores
@@ -282,7 +283,7 @@ async def test_a_change_made_while_search_is_down_is_applied_when_it_returns(
             version, applied = await versions(stores, book)
             assert version == applied + 1  # marked in the inventory, not yet in the index
             hits = await holder.search(
-                await embedder.embed_query("a book"), limit=10, filter=SearchFilter(in_stock=True)
+                await embedder.embed_query("a book"), limit=10, filter=BookFilter(in_stock=True)
             )
             assert book in [h.book_id for h in hits]  # the index still says in stock
 
@@ -397,7 +398,7 @@ async def test_the_worker_follows_over_a_qdrant_server(shop: Shop, embedder: Emb
         query = await embedder.embed_query("a book")
 
         async def in_stock() -> bool:
-            hits = await index.search(query, limit=10, filter=SearchFilter(in_stock=True))
+            hits = await index.search(query, limit=10, filter=BookFilter(in_stock=True))
             return book in [h.book_id for h in hits]
 
         assert not await in_stock()

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from catalog.records import BookRecord
 from datasources.bulk import write_books
+from datasources.filters import BookFilter
 from datasources.inventory_tables import books
 from datasources.migrate import upgrade
 from datasources.search.edge import EdgeIndex
-from datasources.search.index import SearchFilter
 from embeddings import Embedder, Model
 from indexing import IndexFollower, IndexReport, build_index
 
@@ -92,7 +92,7 @@ async def test_only_changes_are_reembedded(
     changed = await build_index(inventory, index, embedder)
     assert (changed.embedded, changed.payload_updated, changed.unchanged) == (1, 1, 1)
     query = await embedder.embed_query("grilling fish over fire")
-    [hit] = await index.search(query, limit=1, filter=SearchFilter(in_stock=True, min_price_cents=3100))
+    [hit] = await index.search(query, limit=1, filter=BookFilter(in_stock=True, min_price_cents=3100))
     async with inventory.connect() as conn:
         salt = (await conn.execute(sa.select(books.c.id).where(books.c.isbn == CATALOG[1].isbn))).scalar_one()
     assert hit.book_id == salt
@@ -131,9 +131,7 @@ async def test_the_follower_rewrites_payloads_and_embeds_only_changed_text(
     price = await follower.catch_up()
     assert (price.payload_updated, price.embedded, price.unchanged) == (1, 0, 0)
     query = await embedder.embed_query("a poisoning in a village")
-    [hit] = await index.search(
-        query, limit=1, filter=SearchFilter(min_price_cents=1100, max_price_cents=1100)
-    )
+    [hit] = await index.search(query, limit=1, filter=BookFilter(min_price_cents=1100, max_price_cents=1100))
     assert hit.book_id == await _book_id(inventory, CATALOG[0].isbn)
 
     # A new title changes the embedded text: the pass after a commit leaves it to one that may embed.
@@ -143,7 +141,7 @@ async def test_the_follower_rewrites_payloads_and_embeds_only_changed_text(
     embedded = await follower.catch_up()
     assert (embedded.embedded, embedded.payload_updated) == (1, 0)
     assert await follower.catch_up() == IndexReport()  # nothing left
-    [hit] = await index.search(query, limit=1, filter=SearchFilter(title_contains="the signal"))
+    [hit] = await index.search(query, limit=1, filter=BookFilter(title_contains="the signal"))
     assert hit.book_id == await _book_id(inventory, CATALOG[2].isbn)
 
 

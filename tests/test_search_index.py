@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 
+from datasources.filters import BookFilter
 from datasources.search import index as search
 from datasources.search import open_index
 from datasources.search.edge import EdgeIndex
-from datasources.search.index import VECTOR_SIZE, BookPoint, SearchFilter, VectorIndex
+from datasources.search.index import VECTOR_SIZE, BookPoint, VectorIndex
 from datasources.search.server import ClientIndex
 from errors import SourceUnavailable
 
@@ -124,13 +125,13 @@ async def test_offset_gives_the_next_page(index: VectorIndex) -> None:
 
 
 FAR_ONLY = {
-    "genres any of": SearchFilter(genres=("poetry", "drama")),
-    "authors any of": SearchFilter(author_ids=(7, 8)),
-    "price bounds inclusive": SearchFilter(min_price_cents=500, max_price_cents=590),
-    "out of stock": SearchFilter(in_stock=False),
-    "years inclusive": SearchFilter(min_year=2001, max_year=2010),
-    "title substring, any case": SearchFilter(title_contains="far sHo"),
-    "all at once": SearchFilter(
+    "genres any of": BookFilter(genres=("poetry", "drama")),
+    "authors any of": BookFilter(author_ids=(7, 8)),
+    "price bounds inclusive": BookFilter(min_price_cents=500, max_price_cents=590),
+    "out of stock": BookFilter(in_stock=False),
+    "years inclusive": BookFilter(min_year=2001, max_year=2010),
+    "title substring, any case": BookFilter(title_contains="far sHo"),
+    "all at once": BookFilter(
         genres=("poetry", "drama"),
         author_ids=(7, 8),
         min_price_cents=500,
@@ -144,7 +145,7 @@ FAR_ONLY = {
 
 
 @pytest.mark.parametrize("conditions", FAR_ONLY.values(), ids=FAR_ONLY.keys())
-async def test_filters_apply_inside_qdrant(index: VectorIndex, conditions: SearchFilter) -> None:
+async def test_filters_apply_inside_qdrant(index: VectorIndex, conditions: BookFilter) -> None:
     # The ten matches are the ten books farthest from the query: a filter applied after a top-10
     # search would find none of them.
     assert set(ids(await index.search(QUERY, limit=10))) <= set(NEAR)
@@ -153,23 +154,23 @@ async def test_filters_apply_inside_qdrant(index: VectorIndex, conditions: Searc
 
 
 async def test_narrower_filters(index: VectorIndex) -> None:
-    drama = await index.search(QUERY, limit=10, filter=SearchFilter(genres=("drama",)))
+    drama = await index.search(QUERY, limit=10, filter=BookFilter(genres=("drama",)))
     assert sorted(ids(drama)) == [b.book_id for b in CATALOG if "drama" in b.genres]
-    one_price = SearchFilter(min_price_cents=590, max_price_cents=590)
+    one_price = BookFilter(min_price_cents=590, max_price_cents=590)
     assert ids(await index.search(QUERY, limit=10, filter=one_price)) == [30]
-    from_year = await index.search(QUERY, limit=30, filter=SearchFilter(min_year=2009))
+    from_year = await index.search(QUERY, limit=30, filter=BookFilter(min_year=2009))
     assert sorted(ids(from_year)) == [2, 29, 30]
-    in_stock = await index.search(QUERY, limit=10, filter=SearchFilter(in_stock=True))
+    in_stock = await index.search(QUERY, limit=10, filter=BookFilter(in_stock=True))
     assert ids(in_stock) == list(range(1, 11))
-    far_word = await index.search(QUERY, limit=30, filter=SearchFilter(title_contains="Far"))
+    far_word = await index.search(QUERY, limit=30, filter=BookFilter(title_contains="Far"))
     assert sorted(ids(far_word)) == [3, *FAR]
-    nothing = SearchFilter(author_ids=(7,), in_stock=True)
+    nothing = BookFilter(author_ids=(7,), in_stock=True)
     assert await index.search(QUERY, limit=10, filter=nothing) == []
 
 
 async def test_exclude_removes_ids(index: VectorIndex) -> None:
     assert ids(await index.search(QUERY, limit=3, exclude=[1, 3])) == [2, 4, 5]
-    only_far = SearchFilter(in_stock=False)
+    only_far = BookFilter(in_stock=False)
     assert ids(await index.search(FAR_QUERY, limit=2, filter=only_far, exclude=[21])) == [22, 23]
 
 
@@ -230,11 +231,11 @@ async def test_set_payloads_rewrites_only_payloads(index: VectorIndex) -> None:
         ]
     )
     assert statements() == before + 1  # one call for the batch
-    in_stock = await index.search(FAR_QUERY, limit=2, filter=SearchFilter(in_stock=True))
+    in_stock = await index.search(FAR_QUERY, limit=2, filter=BookFilter(in_stock=True))
     assert ids(in_stock) == [21, 22]
-    out = await index.search(QUERY, limit=30, filter=SearchFilter(in_stock=False))
+    out = await index.search(QUERY, limit=30, filter=BookFilter(in_stock=False))
     assert sorted(ids(out)) == [1, *range(23, 31)]
-    assert ids(await index.search(FAR_QUERY, limit=5, filter=SearchFilter(min_price_cents=9_999))) == [22]
+    assert ids(await index.search(FAR_QUERY, limit=5, filter=BookFilter(min_price_cents=9_999))) == [22]
     # The vectors are the ones stored before, and nothing was added.
     stored = await index.vectors([21, 1])
     assert stored[21] == pytest.approx(list(book(21).vector), abs=1e-6)
@@ -244,7 +245,7 @@ async def test_set_payloads_rewrites_only_payloads(index: VectorIndex) -> None:
 
 
 async def test_a_write_never_replaces_a_newer_version(index: VectorIndex) -> None:
-    sold_out = SearchFilter(in_stock=False)
+    sold_out = BookFilter(in_stock=False)
     # Points written before versions existed (version 0 here) take any version.
     await index.upsert([replace(book(1), in_stock=False, version=5, content_hash="v5")])
     assert 1 in ids(await index.search(QUERY, limit=30, filter=sold_out))
@@ -307,7 +308,7 @@ async def test_the_edge_shard_persists(tmp_path: Path) -> None:
         await reopened.ensure_collection()
         assert ids(await reopened.search(QUERY, limit=3)) == [1, 2, 3]
         assert ids(
-            await reopened.search(QUERY, limit=3, filter=SearchFilter(title_contains="shore", in_stock=True))
+            await reopened.search(QUERY, limit=3, filter=BookFilter(title_contains="shore", in_stock=True))
         ) == [21]
         assert await reopened.content_hashes() == {
             b.book_id: b.content_hash for b in CATALOG if b.book_id != 30
@@ -331,7 +332,7 @@ async def test_an_unreachable_server_is_unavailable() -> None:
         with pytest.raises(SourceUnavailable):
             await index.ping()
         with pytest.raises(SourceUnavailable):
-            await index.search(QUERY, limit=3, filter=SearchFilter(in_stock=True))
+            await index.search(QUERY, limit=3, filter=BookFilter(in_stock=True))
         with pytest.raises(SourceUnavailable):
             await index.ensure_collection()
     finally:
@@ -358,7 +359,7 @@ async def test_an_edge_shard_held_elsewhere_is_unavailable_and_left_intact(tmp_p
     # The owner's writes (and their flushes) go on as before.
     await owner.set_payloads([replace(book(21), in_stock=True, vector=())])
     await owner.upsert([replace(book(1), content_hash="again")])
-    assert ids(await owner.search(FAR_QUERY, limit=1, filter=SearchFilter(in_stock=True))) == [21]
+    assert ids(await owner.search(FAR_QUERY, limit=1, filter=BookFilter(in_stock=True))) == [21]
     await owner.close()
     try:
         assert await other.count() == len(CATALOG)  # released: the other opens it

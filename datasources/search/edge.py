@@ -12,14 +12,22 @@ from typing import Any
 
 import qdrant_edge as qe
 
+from datasources.filters import BookFilter
 from datasources.search import index as shared  # SCROLL_PAGE read at each call: tests shrink it
 from datasources.search.index import (
     VECTOR_SIZE,
+    AnyOf,
+    Between,
     BookPoint,
+    Clause,
+    Contains,
+    Equals,
+    Guard,
+    HasId,
     Hit,
-    SearchFilter,
     backend_call,
     batches,
+    clauses,
     dense,
     guarded_batches,
     missing,
@@ -52,41 +60,35 @@ def _edge_payload(point: BookPoint) -> dict[str, Any]:
     return {**payload(point), "in_stock": int(point.in_stock)}
 
 
-def _edge_filter(conditions: SearchFilter | None, exclude: Sequence[int] = ()) -> qe.Filter | None:
-    must: list[Any] = []
-    must_not: list[Any] = []
-    if conditions is not None:
-        f = conditions
-        if f.genres is not None:
-            must.append(qe.FieldCondition(key="genres", match=qe.MatchAny(list(f.genres))))
-        if f.author_ids is not None:
-            must.append(qe.FieldCondition(key="author_ids", match=qe.MatchAny(list(f.author_ids))))
-        if f.min_price_cents is not None or f.max_price_cents is not None:
-            price = qe.RangeFloat(gte=f.min_price_cents, lte=f.max_price_cents)
-            must.append(qe.FieldCondition(key="price_cents", range=price))
-        if f.min_year is not None or f.max_year is not None:
-            year = qe.RangeFloat(gte=f.min_year, lte=f.max_year)
-            must.append(qe.FieldCondition(key="published_year", range=year))
-        if f.in_stock is not None:
-            must.append(qe.FieldCondition(key="in_stock", match=qe.MatchValue(int(f.in_stock))))
-        if f.title_contains:
-            title = qe.MatchSubstring(f.title_contains.lower())
-            must.append(qe.FieldCondition(key="title_lower", match=title))
-        if f.book_ids is not None:
-            must.append(qe.HasIdCondition(set(f.book_ids)))
-        if f.version_at_most is not None:
-            # must_not, so a point without a version (written before versions) matches.
-            newer = qe.RangeFloat(gt=f.version_at_most)
-            must_not.append(qe.FieldCondition(key="version", range=newer))
-    if exclude:
-        must_not.append(qe.HasIdCondition(set(exclude)))
+def _edge_filter(
+    filter: BookFilter | None, exclude: Sequence[int] = (), guard: Guard | None = None
+) -> qe.Filter | None:
+    must, must_not = clauses(filter, exclude, guard)
     if not (must or must_not):
         return None
-    return qe.Filter(must=must or None, must_not=must_not or None)
+    return qe.Filter(
+        must=[_edge_condition(c) for c in must] or None,
+        must_not=[_edge_condition(c) for c in must_not] or None,
+    )
 
 
-def _edge_guard(guard: SearchFilter) -> qe.Filter:
-    return _edge_filter(guard) or qe.Filter()  # a guard always names a version
+def _edge_condition(clause: Clause) -> Any:
+    match clause:
+        case AnyOf(key, values):
+            return qe.FieldCondition(key=key, match=qe.MatchAny(values))
+        case Between(key, at_least, at_most, above):
+            return qe.FieldCondition(key=key, range=qe.RangeFloat(gte=at_least, lte=at_most, gt=above))
+        case Equals(key, value):
+            # Edge keeps booleans as 0/1 (see _edge_payload).
+            return qe.FieldCondition(key=key, match=qe.MatchValue(int(value)))
+        case Contains(key, text):
+            return qe.FieldCondition(key=key, match=qe.MatchSubstring(text))
+        case HasId(ids):
+            return qe.HasIdCondition(set(ids))
+
+
+def _edge_guard(guard: Guard) -> qe.Filter:
+    return _edge_filter(None, guard=guard) or qe.Filter()  # a guard always names a version
 
 
 def _edge_hits(points: Sequence[qe.ScoredPoint]) -> list[Hit]:
@@ -197,7 +199,7 @@ class EdgeIndex:
         *,
         limit: int,
         offset: int = 0,
-        filter: SearchFilter | None = None,
+        filter: BookFilter | None = None,
         exclude: Sequence[int] = (),
     ) -> list[Hit]:
         request = qe.QueryRequest(

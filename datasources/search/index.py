@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from datasources.filters import BookFilter
 from errors import SourceUnavailable
 from observability import STORE_STATEMENTS
 
@@ -40,23 +41,78 @@ class BookPoint:
 
 
 @dataclass(frozen=True, slots=True)
-class SearchFilter:
-    """None means "no constraint"; every condition is applied inside Qdrant, before the limit.
+class Guard:
+    """Which existing points a write may touch: those showing no newer version than
+    `version_at_most` (a point written before versions too), and only `book_ids` when given."""
 
-    `book_ids` and `version_at_most` serve the writers: they guard which points a write may touch.
-    """
+    version_at_most: int
+    book_ids: tuple[int, ...] | None = None
 
-    genres: tuple[str, ...] | None = None  # any of
-    author_ids: tuple[int, ...] | None = None  # any of
-    min_price_cents: int | None = None  # inclusive
-    max_price_cents: int | None = None
-    in_stock: bool | None = None
-    min_year: int | None = None
-    max_year: int | None = None
-    title_contains: str | None = None  # case-insensitive substring of the title
-    book_ids: tuple[int, ...] | None = None  # any of
-    # Points showing no newer version than this (a point written before versions passes too).
-    version_at_most: int | None = None
+
+# A backend-neutral condition on a point; each backend maps these few kinds to its own classes.
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    key: str
+    values: list[str] | list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Between:
+    key: str
+    at_least: int | None = None
+    at_most: int | None = None
+    above: int | None = None  # exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class Equals:
+    key: str
+    value: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Contains:
+    key: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class HasId:
+    ids: tuple[int, ...]
+
+
+Clause = AnyOf | Between | Equals | Contains | HasId
+
+
+def clauses(
+    filter: BookFilter | None, exclude: Sequence[int] = (), guard: Guard | None = None
+) -> tuple[list[Clause], list[Clause]]:
+    """(must, must_not): what a point must and must not meet for the filter, the excluded ids and
+    the guard; every condition is applied inside Qdrant, before the limit."""
+    must: list[Clause] = []
+    must_not: list[Clause] = []
+    if filter is not None:
+        f = filter
+        if f.genres is not None:
+            must.append(AnyOf("genres", list(f.genres)))
+        if f.author_ids is not None:
+            must.append(AnyOf("author_ids", list(f.author_ids)))
+        if f.min_price_cents is not None or f.max_price_cents is not None:
+            must.append(Between("price_cents", f.min_price_cents, f.max_price_cents))
+        if f.min_year is not None or f.max_year is not None:
+            must.append(Between("published_year", f.min_year, f.max_year))
+        if f.in_stock is not None:
+            must.append(Equals("in_stock", f.in_stock))
+        if f.title_contains:
+            must.append(Contains("title_lower", f.title_contains.lower()))
+    if guard is not None:
+        if guard.book_ids is not None:
+            must.append(HasId(guard.book_ids))
+        # must_not, so a point without a version (written before versions) matches.
+        must_not.append(Between("version", above=guard.version_at_most))
+    if exclude:
+        must_not.append(HasId(tuple(exclude)))
+    return must, must_not
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +140,7 @@ class VectorIndex(Protocol):
         *,
         limit: int,
         offset: int = 0,
-        filter: SearchFilter | None = None,
+        filter: BookFilter | None = None,
         exclude: Sequence[int] = (),
     ) -> list[Hit]:
         """Nearest points first."""
@@ -152,7 +208,7 @@ def batches(points: Sequence[BookPoint]) -> Iterator[Sequence[BookPoint]]:
         yield points[start : start + UPSERT_BATCH]
 
 
-def guarded_batches(points: Sequence[BookPoint]) -> Iterator[tuple[SearchFilter, Sequence[BookPoint]]]:
+def guarded_batches(points: Sequence[BookPoint]) -> Iterator[tuple[Guard, Sequence[BookPoint]]]:
     """Upsert batches, each of one version with the condition its existing points must meet:
     Qdrant takes one condition per upsert, and a catalog mostly shares a handful of versions."""
     groups: dict[int, list[BookPoint]] = {}
@@ -160,12 +216,12 @@ def guarded_batches(points: Sequence[BookPoint]) -> Iterator[tuple[SearchFilter,
         groups.setdefault(point.version, []).append(point)
     for version, group in sorted(groups.items()):
         for batch in batches(group):
-            yield SearchFilter(version_at_most=version), batch
+            yield Guard(version), batch
 
 
-def payload_guard(point: BookPoint) -> SearchFilter:
+def payload_guard(point: BookPoint) -> Guard:
     """The one point a payload rewrite may touch, unless it already shows a newer version."""
-    return SearchFilter(book_ids=(point.book_id,), version_at_most=point.version)
+    return Guard(point.version, (point.book_id,))
 
 
 def dense(vector: Any) -> list[float] | None:

@@ -10,15 +10,23 @@ from qdrant_client import AsyncQdrantClient
 from qdrant_client import models as qm
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
+from datasources.filters import BookFilter
 from datasources.search import index as shared  # SCROLL_PAGE read at each call: tests shrink it
 from datasources.search.index import (
     COLLECTION,
     VECTOR_SIZE,
+    AnyOf,
+    Between,
     BookPoint,
+    Clause,
+    Contains,
+    Equals,
+    Guard,
+    HasId,
     Hit,
-    SearchFilter,
     backend_call,
     batches,
+    clauses,
     dense,
     guarded_batches,
     payload,
@@ -44,41 +52,34 @@ def _client_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, ValueError) and "not found" in str(exc)
 
 
-def _client_filter(conditions: SearchFilter | None, exclude: Sequence[int] = ()) -> qm.Filter | None:
-    must: list[qm.Condition] = []
-    must_not: list[qm.Condition] = []
-    if conditions is not None:
-        f = conditions
-        if f.genres is not None:
-            must.append(qm.FieldCondition(key="genres", match=qm.MatchAny(any=list(f.genres))))
-        if f.author_ids is not None:
-            must.append(qm.FieldCondition(key="author_ids", match=qm.MatchAny(any=list(f.author_ids))))
-        if f.min_price_cents is not None or f.max_price_cents is not None:
-            price = qm.Range(gte=f.min_price_cents, lte=f.max_price_cents)
-            must.append(qm.FieldCondition(key="price_cents", range=price))
-        if f.min_year is not None or f.max_year is not None:
-            year = qm.Range(gte=f.min_year, lte=f.max_year)
-            must.append(qm.FieldCondition(key="published_year", range=year))
-        if f.in_stock is not None:
-            must.append(qm.FieldCondition(key="in_stock", match=qm.MatchValue(value=f.in_stock)))
-        if f.title_contains:
-            title = qm.MatchSubstring(substring=f.title_contains.lower())
-            must.append(qm.FieldCondition(key="title_lower", match=title))
-        if f.book_ids is not None:
-            must.append(qm.HasIdCondition(has_id=list(f.book_ids)))
-        if f.version_at_most is not None:
-            # must_not, so a point without a version (written before versions) matches.
-            newer = qm.Range(gt=f.version_at_most)
-            must_not.append(qm.FieldCondition(key="version", range=newer))
-    if exclude:
-        must_not.append(qm.HasIdCondition(has_id=list(exclude)))
+def _client_filter(
+    filter: BookFilter | None, exclude: Sequence[int] = (), guard: Guard | None = None
+) -> qm.Filter | None:
+    must, must_not = clauses(filter, exclude, guard)
     if not (must or must_not):
         return None
-    return qm.Filter(must=must or None, must_not=must_not or None)
+    return qm.Filter(
+        must=[_client_condition(c) for c in must] or None,
+        must_not=[_client_condition(c) for c in must_not] or None,
+    )
 
 
-def _client_guard(guard: SearchFilter) -> qm.Filter:
-    return _client_filter(guard) or qm.Filter()  # a guard always names a version
+def _client_condition(clause: Clause) -> qm.Condition:
+    match clause:
+        case AnyOf(key, values):
+            return qm.FieldCondition(key=key, match=qm.MatchAny(any=values))
+        case Between(key, at_least, at_most, above):
+            return qm.FieldCondition(key=key, range=qm.Range(gte=at_least, lte=at_most, gt=above))
+        case Equals(key, value):
+            return qm.FieldCondition(key=key, match=qm.MatchValue(value=value))
+        case Contains(key, text):
+            return qm.FieldCondition(key=key, match=qm.MatchSubstring(substring=text))
+        case HasId(ids):
+            return qm.HasIdCondition(has_id=list(ids))
+
+
+def _client_guard(guard: Guard) -> qm.Filter:
+    return _client_filter(None, guard=guard) or qm.Filter()  # a guard always names a version
 
 
 def _client_hits(points: Sequence[qm.ScoredPoint]) -> list[Hit]:
@@ -150,7 +151,7 @@ class ClientIndex:
         *,
         limit: int,
         offset: int = 0,
-        filter: SearchFilter | None = None,
+        filter: BookFilter | None = None,
         exclude: Sequence[int] = (),
     ) -> list[Hit]:
         with self._call() as client:

@@ -7,7 +7,8 @@ from functools import cached_property
 from aiodataloader import DataLoader
 
 from datasources.base import loader
-from datasources.search.index import STORE, Hit, SearchFilter, VectorIndex
+from datasources.filters import BookFilter
+from datasources.search.index import STORE, Hit, VectorIndex
 from embeddings import Model
 
 SimilarKey = tuple[int, int]  # (book id, how many)
@@ -18,7 +19,7 @@ class SearchSource:
         self.index = index
         self.model = model
 
-    async def search(self, query: str, *, limit: int, offset: int, filter: SearchFilter | None) -> list[Hit]:
+    async def search(self, query: str, *, limit: int, offset: int, filter: BookFilter | None) -> list[Hit]:
         embedder = await self.model.get()
         vector = await embedder.embed_query(query)
         return await self.index.search(vector, limit=limit, offset=offset, filter=filter)
