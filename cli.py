@@ -104,7 +104,7 @@ def import_catalog(
     """
     from catalog.importer import CatalogFormatError, RowError, read_catalog
     from catalog.records import BookRecord
-    from datasources.bulk import write_books
+    from datasources.inventory.bulk import write_books
 
     try:
         rows = read_catalog(path, format)
@@ -182,7 +182,7 @@ def serve(
     os.environ["REDIS_URL"] = settings.redis_url or ""
 
     async def prepare(stores: Any) -> None:
-        from datasources.bulk import book_count
+        from datasources.inventory.bulk import book_count
         from indexing import index_catalog
         from recommender import recommender_for
         from seeding import seed_demo
@@ -319,7 +319,7 @@ def recs_evaluate(
     k: Annotated[int, typer.Option(min=1, max=100, help="Length of the recommended lists.")] = 10,
 ) -> None:
     """HitRate@k, NDCG@k and coverage of every strategy on a hold-out of each customer's last order."""
-    from datasources.bulk import book_count
+    from datasources.inventory.bulk import book_count
     from datasources.orders.purchases import PurchaseHistory
     from recommender import weights_of
     from recs_evaluation import evaluate, table

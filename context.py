@@ -14,7 +14,7 @@ from auth.viewer import Viewer
 from checkout import Checkout
 from config import Settings
 from datasources.events import EventBus
-from datasources.inventory import InventorySource
+from datasources.inventory.source import InventorySource
 from datasources.orders.source import OrdersSource
 from datasources.search.source import SearchSource
 from datasources.stores import Stores

@@ -20,9 +20,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 from datasources.base import Engine
-from datasources.bulk import BookDocument, book_count, book_documents, unindexed_book_ids
+from datasources.inventory.bulk import BookDocument, book_count, book_documents, unindexed_book_ids
+from datasources.inventory.stock import StockLedger
 from datasources.search.index import BookPoint, VectorIndex
-from datasources.stock import StockLedger
 from datasources.stores import Stores
 from embeddings import MODEL_NAME, Embedder, get_embedder
 from errors import SourceUnavailable

@@ -37,7 +37,8 @@ from scipy import sparse
 from clock import SYSTEM, Clock
 from config import Settings
 from datasources.filters import BookFilter
-from datasources.inventory import BookSort, InventorySource
+from datasources.inventory.rows import BookSort
+from datasources.inventory.source import InventorySource
 from datasources.orders.purchases import PurchaseHistory, Sale
 from datasources.recommendation_cache import RecommendationCache, Scored
 from datasources.search.index import VectorIndex

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from catalog import demo
-from datasources.bulk import open_order_lines, write_books, write_customers, write_orders
-from datasources.stock import StockLedger
+from datasources.inventory.bulk import write_books
+from datasources.inventory.stock import StockLedger
+from datasources.orders.bulk import open_order_lines, write_customers, write_orders
 from datasources.stores import Stores
 from progress import Track, silent
 

@@ -75,8 +75,8 @@ async def prepare(
     settings: Settings, scale: float, index: bool, recommendations: bool = False
 ) -> tuple[BenchData, dict[str, Any]]:
     """Seed the stores to the requested scale (once) and read what the requests are built from."""
-    from datasources.bulk import customers_by_order_count, row_counts, sample_book_ids, server_versions
-    from datasources.inventory import InventorySource
+    from datasources.inventory.source import InventorySource
+    from datasources.measuring import customers_by_order_count, row_counts, sample_book_ids, server_versions
     from datasources.stores import Stores
     from indexing import index_catalog
     from progress import bars

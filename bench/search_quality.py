@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from datasources.bulk import keyword_search
-from datasources.inventory import InventorySource
+from datasources.inventory.source import InventorySource
+from datasources.measuring import keyword_search
 from datasources.stores import Stores
 from embeddings import Embedder
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
+from itertools import islice
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -15,7 +16,8 @@ from aiodataloader import DataLoader
 from opentelemetry import trace
 from redis import exceptions as redis_errors
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from errors import SourceUnavailable
 from observability import LOADER_BATCH_SIZE, STORE_STATEMENTS
@@ -155,3 +157,25 @@ def grouped(keys: Sequence[K], rows: Iterable[R], key: Callable[[R], K]) -> list
     for row in rows:
         groups[key(row)].append(row)
     return [groups.get(k, []) for k in keys]
+
+
+# Rows per statement in bulk writes: few round trips, and well inside every driver's parameter limit.
+WRITE_CHUNK = 500
+
+Progress = Callable[[int], None]  # told how many items were just done
+
+
+def no_progress(_: int) -> None:
+    return None
+
+
+def upsert(conn: AsyncConnection, table: sa.Table) -> Any:
+    """An INSERT that can take ON CONFLICT, in the connection's dialect."""
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table)
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk

@@ -12,8 +12,8 @@ from redis.backoff import ExponentialBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from datasources import inventory
 from datasources.base import create_engine, create_write_engine, ping
+from datasources.inventory import rows as inventory
 from datasources.migrate import upgrade
 from datasources.orders import rows as orders
 from datasources.search import open_index

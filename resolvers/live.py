@@ -8,7 +8,7 @@ from datetime import datetime
 import strawberry
 
 from context import Info
-from datasources.inventory import StockRow
+from datasources.inventory.rows import StockRow
 from datasources.orders.rows import OrderStatus
 from errors import BadUserInput, Unauthenticated
 from schema.books import Stock

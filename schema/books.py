@@ -11,7 +11,7 @@ from typing import Any
 import strawberry
 
 from context import Info
-from datasources.inventory import AuthorRow, BookRow, BookSort, StockRow
+from datasources.inventory.rows import AuthorRow, BookRow, BookSort, StockRow
 from recommender import Recommendation, Strategy
 from schema.money import Money
 from schema.relations import Prefetched, Relation, cost, load_relations, relation

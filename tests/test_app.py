@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from app import create_app
 from config import Settings
-from datasources.inventory import InventorySource
+from datasources.inventory.source import InventorySource
 from datasources.stores import Stores, redis_client
 from gateway.graphiql import GraphiQL
 

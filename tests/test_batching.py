@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from catalog.records import CustomerRecord, OrderLineRecord, OrderRecord
-from datasources.bulk import write_customers, write_orders
-from datasources.inventory_tables import books
+from datasources.inventory.tables import books
+from datasources.orders.bulk import write_customers, write_orders
 from datasources.stores import Stores
 
 HEAVY_BUYER = "batching-heavy-buyer"

@@ -262,7 +262,7 @@ async def _customer_id(shop: Shop, subject: str) -> int:
 
 
 async def _book_row(shop: Shop, book_id: int) -> Any:
-    from datasources.inventory import InventorySource
+    from datasources.inventory.source import InventorySource
 
     return await InventorySource(shop.stores.inventory).books_by_id.load(book_id)
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import cli
 from config import Settings, get_settings
-from datasources.inventory_tables import book_authors, book_genres, books, stock_levels
+from datasources.inventory.tables import book_authors, book_genres, books, stock_levels
 
 CSV = """isbn,title,authors,description,genres,published_year,price,stock
 9780306406157,The Good One,Ann Author;Bob Writer,"A fine, long book.",Mystery;Thriller,2001,12.99,4

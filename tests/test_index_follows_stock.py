@@ -26,13 +26,13 @@ import worker
 from auth.viewer import Role
 from checkout import LineRequest, checkout_for
 from config import Settings
-from datasources.bulk import BookDocument, book_documents
 from datasources.filters import BookFilter
-from datasources.inventory import InventorySource
+from datasources.inventory.bulk import BookDocument, book_documents
+from datasources.inventory.source import InventorySource
+from datasources.inventory.stock import StockLedger
 from datasources.search.edge import EdgeIndex
 from datasources.search.index import VectorIndex
 from datasources.search.server import ClientIndex
-from datasources.stock import StockLedger
 from datasources.stores import Stores
 from embeddings import Embedder
 from errors import SourceUnavailable

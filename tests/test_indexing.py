@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from catalog.records import BookRecord
-from datasources.bulk import write_books
 from datasources.filters import BookFilter
-from datasources.inventory_tables import books
+from datasources.inventory.bulk import write_books
+from datasources.inventory.tables import books
 from datasources.migrate import upgrade
 from datasources.search.edge import EdgeIndex
 from embeddings import Embedder, Model

@@ -11,8 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from datasources import inventory_tables
-from datasources.bulk import unindexed_book_ids
+from datasources.inventory import tables as inventory_tables
+from datasources.inventory.bulk import unindexed_book_ids
 from datasources.migrate import alembic_config, upgrade
 from datasources.orders import tables as orders_tables
 from datasources.stores import Stores

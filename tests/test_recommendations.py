@@ -15,7 +15,7 @@ from conftest import GraphQLClient, error_codes
 
 from auth.viewer import Role
 from config import Settings
-from datasources.inventory import InventorySource
+from datasources.inventory.source import InventorySource
 from datasources.recommendation_cache import RecommendationCache
 from datasources.stores import Stores, redis_client
 from recommender import Strategy, co_purchase_neighbours, recommender_for

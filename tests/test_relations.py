@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from auth.viewer import ANONYMOUS
-from datasources.inventory import InventorySource
+from datasources.inventory.source import InventorySource
 from datasources.orders.source import OrdersSource
 from schema.books import Author, Book, Stock
 from schema.orders import Customer, Order, OrderEvent, OrderLine

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from datasources.base import store_errors
-from datasources.inventory import STORE, StockRow
-from datasources.inventory_tables import stock_levels, stock_reservations
+from datasources.inventory.rows import STORE, StockRow
+from datasources.inventory.tables import stock_levels, stock_reservations
 
 
 class Outcome(StrEnum):

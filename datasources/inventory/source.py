@@ -1,9 +1,7 @@
-"""The inventory store: books, authors, genres and stock, read through per-request DataLoaders."""
+"""Books, authors, genres and stock, read through per-request DataLoaders."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
@@ -12,46 +10,10 @@ from aiodataloader import DataLoader
 
 from datasources.base import StoreSource, grouped, in_key_order, loader
 from datasources.filters import BookFilter
-from datasources.inventory_tables import authors, book_authors, book_genres, books, stock_levels
+from datasources.inventory.rows import STORE, AuthorRow, BookRow, BookSort, StockRow
+from datasources.inventory.tables import authors, book_authors, book_genres, books, stock_levels
 from datasources.pages import Page, SortKey, page_of
 from datasources.paging import after_key, ordering, partitioned
-
-STORE = "inventory"
-
-
-@dataclass(frozen=True, slots=True)
-class BookRow:
-    id: int
-    isbn: str
-    title: str
-    description: str
-    published_year: int
-    price_cents: int
-    currency: str
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorRow:
-    id: int
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class StockRow:
-    book_id: int
-    on_hand: int
-    reserved: int
-
-    @property
-    def available(self) -> int:
-        return max(self.on_hand - self.reserved, 0)
-
-
-class BookSort(StrEnum):
-    TITLE = "TITLE"
-    PRICE = "PRICE"
-    PUBLISHED_YEAR = "PUBLISHED_YEAR"
-
 
 _SORT_COLUMNS = {
     BookSort.TITLE: books.c.title,
