@@ -26,12 +26,12 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from auth.middleware import BearerTokenBackend, unauthenticated_response
 from checkout import checkout_for
 from config import Settings, get_settings
-from datasources.budgets import CostBudgets
-from datasources.documents import DocumentStore
 from datasources.embedded import with_embedded_stores
-from datasources.events import EventBus
 from datasources.orders.rows import OrderStatus
-from datasources.recommendation_cache import RecommendationCache
+from datasources.redis.budgets import CostBudgets
+from datasources.redis.documents import DocumentStore
+from datasources.redis.events import EventBus
+from datasources.redis.recommendations import RecommendationCache
 from datasources.stores import Stores
 from embeddings import Model
 from errors import (

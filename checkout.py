@@ -26,11 +26,11 @@ import orjson
 
 from clock import SYSTEM, Clock
 from config import Settings
-from datasources.events import EventBus, OrderStatusChanged, StockChanged
 from datasources.inventory.rows import BookRow, StockRow
 from datasources.inventory.stock import Movement, Outcome, StockLedger
 from datasources.orders.ledger import NewLine, OrderLedger, Transition
 from datasources.orders.rows import OrderRow, OrderStatus
+from datasources.redis.events import EventBus, OrderStatusChanged, StockChanged
 from datasources.stores import Stores
 from faults import NONE, Faults
 from indexing import IndexFollower

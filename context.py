@@ -13,9 +13,9 @@ from starlette.websockets import WebSocket
 from auth.viewer import Viewer
 from checkout import Checkout
 from config import Settings
-from datasources.events import EventBus
 from datasources.inventory.source import InventorySource
 from datasources.orders.source import OrdersSource
+from datasources.redis.events import EventBus
 from datasources.search.source import SearchSource
 from datasources.stores import Stores
 from embeddings import Model

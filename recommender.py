@@ -40,7 +40,7 @@ from datasources.filters import BookFilter
 from datasources.inventory.rows import BookSort
 from datasources.inventory.source import InventorySource
 from datasources.orders.purchases import PurchaseHistory, Sale
-from datasources.recommendation_cache import RecommendationCache, Scored
+from datasources.redis.recommendations import RecommendationCache, Scored
 from datasources.search.index import VectorIndex
 from datasources.stores import Stores
 

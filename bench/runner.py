@@ -247,7 +247,7 @@ def _has_items(value: Any) -> bool:
 
 
 async def forget_customer_lists(settings: Settings) -> None:
-    from datasources.recommendation_cache import RecommendationCache
+    from datasources.redis.recommendations import RecommendationCache
     from datasources.stores import redis_client
 
     redis = redis_client(settings.redis_url or "", 5.0)

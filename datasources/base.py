@@ -30,6 +30,7 @@ _tracer = trace.get_tracer("bookgraph.stores")
 _IN_STORE_CALL: ContextVar[str | None] = ContextVar("in_store_call", default=None)
 
 K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
 V = TypeVar("V")
 R = TypeVar("R")
 
@@ -95,12 +96,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _is_redis_error(exc: BaseException) -> bool:
+    return isinstance(exc, redis_errors.RedisError)
+
+
+async def fail_open(store: str, call: Awaitable[T], default: T, what: str, **details: Any) -> T:
+    """For a store that is a cache or a bus (Redis): its answer, or `default` when it does not
+    answer, so the caller goes on without it. Traced as every store call; logged as `what`."""
+    try:
+        with store_errors(store, _is_redis_error, quietly=True):
+            return await call
+    except SourceUnavailable as exc:
+        log.warning(what, extra={"store": store, "error": repr(exc.__cause__), **details})
+        return default
+
+
 @contextmanager
-def store_errors(store: str) -> Iterator[None]:
+def store_errors(
+    store: str, unavailable: Callable[[BaseException], bool] | None = None, *, quietly: bool = False
+) -> Iterator[None]:
     """Turn a connection failure into SourceUnavailable so only this store's fields are lost.
 
     Every call to a store passes here, so here is its trace span (a no-op unless tracing is on);
     a call nested in another (a loader's batch running its statement) is part of the outer span.
+    `unavailable` says which other errors mean the store did not answer (a driver that raises bare
+    exceptions); `quietly` leaves the log line to the caller.
     """
     outer = _IN_STORE_CALL.get() is None
     token = _IN_STORE_CALL.set(store) if outer else None
@@ -108,8 +128,11 @@ def store_errors(store: str) -> Iterator[None]:
     try:
         with span if outer else nullcontext():
             yield
-    except _UNAVAILABLE as exc:
-        log.warning("store unavailable", extra={"store": store, "error": repr(exc)})
+    except Exception as exc:
+        if not isinstance(exc, _UNAVAILABLE) and not (unavailable is not None and unavailable(exc)):
+            raise
+        if not quietly:
+            log.warning("store unavailable", extra={"store": store, "error": repr(exc)})
         raise SourceUnavailable(store) from exc
     finally:
         if token is not None:

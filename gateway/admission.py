@@ -16,7 +16,7 @@ from graphql import GraphQLError, OperationType, get_operation_ast, validate
 
 from auth.viewer import Viewer
 from config import Settings
-from datasources.budgets import Throttle
+from datasources.redis.budgets import Throttle
 from errors import (
     BadUserInput,
     BookgraphError,

@@ -11,7 +11,7 @@ from typing import Any
 from graphql import DocumentNode, GraphQLError, GraphQLSchema
 
 from auth.viewer import Viewer
-from datasources.budgets import CostBudgets, Throttle
+from datasources.redis.budgets import CostBudgets, Throttle
 from gateway.inputs import check_literals
 from limits import Limits, actual_cost, check_cost, check_shape, requested_cost
 from limits.rules import QUERY_TOO_COMPLEX

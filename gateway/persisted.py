@@ -24,7 +24,7 @@ from graphql import OperationDefinitionNode, parse
 
 from auth.viewer import Viewer
 from config import ROOT
-from datasources.documents import DocumentStore
+from datasources.redis.documents import DocumentStore
 from errors import (
     BadUserInput,
     BookgraphError,

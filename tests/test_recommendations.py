@@ -16,7 +16,7 @@ from conftest import GraphQLClient, error_codes
 from auth.viewer import Role
 from config import Settings
 from datasources.inventory.source import InventorySource
-from datasources.recommendation_cache import RecommendationCache
+from datasources.redis.recommendations import RecommendationCache
 from datasources.stores import Stores, redis_client
 from recommender import Strategy, co_purchase_neighbours, recommender_for
 from schema.relay import pk_of, to_global_id

@@ -17,8 +17,8 @@ from redis.asyncio import Redis
 
 from auth.tokens import issue_token
 from config import Settings
-from datasources.event_hub import QUEUE_SIZE, EventHub, SubscriberTooSlow
-from datasources.events import EventBus, StockChanged
+from datasources.redis.event_hub import QUEUE_SIZE, EventHub, SubscriberTooSlow
+from datasources.redis.events import EventBus, StockChanged
 from datasources.stores import Stores, redis_client_name
 from schema.relay import to_global_id
 

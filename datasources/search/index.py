@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from datasources.base import store_errors
 from datasources.filters import BookFilter
 from errors import SourceUnavailable
 from observability import STORE_STATEMENTS
@@ -172,15 +173,11 @@ _STATEMENTS = STORE_STATEMENTS.labels(STORE)
 
 @contextmanager
 def backend_call(unavailable: Callable[[BaseException], bool]) -> Iterator[None]:
-    """One counted backend call whose failure to answer becomes SourceUnavailable, as in base.store_errors."""
+    """One counted backend call whose failure to answer (as `unavailable` tells it) becomes
+    SourceUnavailable, traced and logged as every store call is."""
     _STATEMENTS.inc()
-    try:
+    with store_errors(STORE, unavailable):
         yield
-    except Exception as exc:
-        if not unavailable(exc):
-            raise
-        log.warning("store unavailable", extra={"store": STORE, "error": repr(exc)})
-        raise SourceUnavailable(STORE) from exc
 
 
 def missing(reason: str) -> SourceUnavailable:

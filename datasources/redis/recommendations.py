@@ -7,17 +7,15 @@ that fails is skipped, so with Redis down recommendations are computed from the 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from datasources.base import fail_open
+from datasources.redis import STORE
 from observability import RECOMMENDATION_CACHE
-
-log = logging.getLogger(__name__)
 
 # [[book id, score], ...] best first
 Scored = list[tuple[int, float]]
@@ -105,14 +103,14 @@ class RecommendationCache:
         return len(keys)
 
     async def _safely(self, operation: str, awaitable: Any) -> Any:
-        try:
-            return await awaitable
-        except (RedisError, OSError) as exc:
+        failed = object()
+        answer = await fail_open(
+            STORE, awaitable, failed, "recommendation cache unavailable", operation=operation
+        )
+        if answer is failed:
             RECOMMENDATION_CACHE.labels(operation, "error").inc()
-            log.warning(
-                "recommendation cache unavailable", extra={"operation": operation, "error": repr(exc)}
-            )
             return None
+        return answer
 
 
 def _scored(value: bytes | str) -> Scored:

@@ -8,14 +8,13 @@ refused, because Redis is a cache here and must not become the API's point of fa
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-log = logging.getLogger(__name__)
+from datasources.base import fail_open
+from datasources.redis import STORE
 
 # KEYS[1]: the bucket. ARGV: capacity, restore rate (points per second), cost (negative: a refund).
 # Returns {1 if taken else 0, points available afterwards (as a string: Lua numbers are floats)}.
@@ -69,11 +68,13 @@ class CostBudgets:
         return await self._run(client, -points) if points > 0 else None
 
     async def _run(self, client: str, cost: int) -> Throttle | None:
-        try:
-            taken, available = await self._script(
-                keys=[self.prefix + client], args=[self.capacity, self.restore_rate, cost]
-            )
-        except (RedisError, OSError) as exc:
-            log.warning("cost budget unavailable; not enforced", extra={"error": repr(exc)})
+        answer = await fail_open(
+            STORE,
+            self._script(keys=[self.prefix + client], args=[self.capacity, self.restore_rate, cost]),
+            None,
+            "cost budget unavailable; not enforced",
+        )
+        if answer is None:
             return None
+        taken, available = answer
         return Throttle(bool(taken), self.capacity, round(float(available), 1), self.restore_rate)

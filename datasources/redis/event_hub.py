@@ -25,11 +25,10 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from datasources.redis import STORE
 from errors import BookgraphError, ErrorCode, SourceUnavailable
 
 log = logging.getLogger(__name__)
-
-STORE = "redis"
 
 QUEUE_SIZE = 256
 

@@ -6,18 +6,16 @@ store, so a Redis outage costs live updates, never the change itself.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import orjson
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-from datasources.event_hub import STORE, EventHub
-
-log = logging.getLogger(__name__)
+from datasources.base import fail_open
+from datasources.redis import STORE
+from datasources.redis.event_hub import EventHub
 
 __all__ = ["STORE", "EventBus", "OrderStatusChanged", "StockChanged"]
 
@@ -60,16 +58,19 @@ class EventBus:
             await self._publish(self.stock_channel(event.book_id), asdict(event))
 
     async def _publish(self, channel: str, payload: dict[str, Any]) -> None:
-        try:
-            await self.redis.publish(channel, orjson.dumps(payload))
-        except (RedisError, OSError) as exc:
-            log.warning("event not published", extra={"channel": channel, "error": repr(exc)})
+        await fail_open(
+            STORE,
+            self.redis.publish(channel, orjson.dumps(payload)),
+            None,
+            "event not published",
+            channel=channel,
+        )
 
     async def listen(
         self, *, channels: Sequence[str] = (), patterns: Sequence[str] = ()
     ) -> AsyncIterator[dict[str, Any]]:
         """Payloads published on `channels` or channels matching `patterns`, until the caller stops;
-        every listener of this bus shares its one Redis subscription (datasources/event_hub.py)."""
+        every listener of this bus shares its one Redis subscription (datasources/redis/event_hub.py)."""
         async for payload in self.hub.listen(channels=channels, patterns=patterns):
             yield payload
 

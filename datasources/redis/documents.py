@@ -7,12 +7,12 @@ lookup into a miss and every registration into a no-op, never into a failed requ
 
 from __future__ import annotations
 
-import logging
-
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-log = logging.getLogger(__name__)
+from datasources.base import fail_open
+from datasources.redis import STORE
+
+UNAVAILABLE = "persisted query store unavailable"
 
 
 class DocumentStore:
@@ -22,29 +22,23 @@ class DocumentStore:
         self.ttl = ttl_seconds
 
     async def get(self, sha256: str) -> str | None:
-        try:
-            value = await self.redis.get(self.prefix + sha256)
-        except (RedisError, OSError) as exc:
-            log.warning("persisted query store unavailable", extra={"error": repr(exc)})
-            return None
+        value = await fail_open(STORE, self.redis.get(self.prefix + sha256), None, UNAVAILABLE)
         return value.decode() if isinstance(value, bytes) else value
 
     async def count_registration(self, client: str) -> int | None:
         """How many documents `client` has registered in the last day, this one included (None:
         Redis is down, and the registration is a no-op anyway)."""
         key = f"{self.prefix}count:{client}"
-        try:
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.incr(key)
-            pipe.expire(key, 86_400, nx=True)
-            count, _ = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            log.warning("persisted query store unavailable", extra={"error": repr(exc)})
-            return None
-        return int(count)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, 86_400, nx=True)
+        answer = await fail_open(STORE, pipe.execute(), None, UNAVAILABLE)
+        return int(answer[0]) if answer is not None else None
 
     async def put(self, sha256: str, document: str) -> None:
-        try:
-            await self.redis.set(self.prefix + sha256, document, ex=self.ttl)
-        except (RedisError, OSError) as exc:
-            log.warning("persisted query not registered", extra={"error": repr(exc)})
+        await fail_open(
+            STORE,
+            self.redis.set(self.prefix + sha256, document, ex=self.ttl),
+            None,
+            "persisted query not registered",
+        )
