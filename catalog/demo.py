@@ -30,6 +30,7 @@ _GENRE_CUM = list(accumulate(genre.weight for genre in _GENRES.values()))
 _CENTS = tuple(Decimal(c) for c in ("0.99", "0.95", "0.50", "0.00", "0.49", "0.25"))
 _CENTS_CUM = list(accumulate((62, 14, 10, 8, 3, 3)))
 _BOOKS_PER_AUTHOR = 25  # big catalogs get extra generated authors beyond this density
+_TITLE_DRAWS = 100  # fresh titles tried before a book becomes a later volume of a taken one
 _MAX_AUTHORS_PER_GENRE = 300  # keeps generated names well inside FIRST x LAST combinations
 
 
@@ -88,6 +89,27 @@ def _pick_authors(rng: random.Random, pool: tuple[tuple[str, ...], list[float]])
     return (first, second)
 
 
+def _title(rng: random.Random, genre: Genre, chosen: dict[str, str], taken: set[str]) -> str:
+    """A title no earlier book has: fresh draws first, then the first draw's next free volume."""
+    drawn: list[tuple[str, dict[str, str]]] = []
+    for _ in range(_TITLE_DRAWS):
+        picks: dict[str, str] = {}
+        title = rng.choice(genre.titles).fill(rng, picks)
+        if title not in taken:
+            break
+        drawn.append((title, picks))
+    else:
+        # The genre's words are too few for this many books; the vocabulary file needs more.
+        series, picks = drawn[0]
+        volume = 2
+        while f"{series}, Volume {volume}" in taken:
+            volume += 1
+        title = f"{series}, Volume {volume}"
+    taken.add(title)
+    chosen.update(picks)  # the title's hero is the description's hero
+    return title
+
+
 def _description(rng: random.Random, genres: tuple[str, ...], chosen: dict[str, str]) -> str:
     main = _GENRES[genres[0]].sentences
     count = rng.choice((3, 4, 4, 5))
@@ -127,6 +149,7 @@ def generate_catalog(books: int, *, seed: int = 42) -> list[BookRecord]:
     pools = _author_pools(_rng(seed, "authors"), Counter(primaries))
     bodies = rng.sample(range(2 * 10**8), books)
     catalog: list[BookRecord] = []
+    titles: set[str] = set()
     for primary, body in zip(primaries, bodies, strict=True):
         genre = _GENRES[primary]
         genres = (primary, rng.choice(genre.related)) if rng.random() < 0.3 else (primary,)
@@ -134,7 +157,7 @@ def generate_catalog(books: int, *, seed: int = 42) -> list[BookRecord]:
         catalog.append(
             BookRecord(
                 isbn=_isbn13(body),
-                title=rng.choice(genre.titles).fill(rng, chosen),
+                title=_title(rng, genre, chosen, titles),
                 authors=_pick_authors(rng, pools[primary]),
                 description=_description(rng, genres, chosen),
                 genres=genres,
