@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import unicodedata
 from bisect import bisect
 from collections import Counter
@@ -30,6 +31,8 @@ _GENRE_CUM = list(accumulate(genre.weight for genre in _GENRES.values()))
 _CENTS = tuple(Decimal(c) for c in ("0.99", "0.95", "0.50", "0.00", "0.49", "0.25"))
 _CENTS_CUM = list(accumulate((62, 14, 10, 8, 3, 3)))
 _BOOKS_PER_AUTHOR = 25  # big catalogs get extra generated authors beyond this density
+# A word that repeats its template's ("Hollow Hollow", "The the Outer Rim") reads as a typo.
+_STUTTER = re.compile(r"\b(\w+) \1\b", re.IGNORECASE)
 _TITLE_DRAWS = 100  # fresh titles tried before a book becomes a later volume of a taken one
 _MAX_AUTHORS_PER_GENRE = 300  # keeps generated names well inside FIRST x LAST combinations
 
@@ -95,12 +98,14 @@ def _title(rng: random.Random, genre: Genre, chosen: dict[str, str], taken: set[
     for _ in range(_TITLE_DRAWS):
         picks: dict[str, str] = {}
         title = rng.choice(genre.titles).fill(rng, picks)
+        if _STUTTER.search(title):
+            continue
         if title not in taken:
             break
         drawn.append((title, picks))
     else:
         # The genre's words are too few for this many books; the vocabulary file needs more.
-        series, picks = drawn[0]
+        series, picks = drawn[0] if drawn else (title, picks)
         volume = 2
         while f"{series}, Volume {volume}" in taken:
             volume += 1

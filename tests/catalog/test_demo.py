@@ -144,6 +144,7 @@ def test_descriptions_have_sentences_and_genre_vocabulary(catalog) -> None:
 
 
 VOLUME = re.compile(r", Volume \d+$")
+STUTTER = re.compile(r"\b(\w+) \1\b", re.IGNORECASE)  # "Hollow Hollow", "The the Outer Rim Colony"
 
 
 def test_every_title_in_the_demo_catalog_is_distinct_and_natural() -> None:
@@ -160,6 +161,7 @@ def test_every_title_at_the_bench_scale_is_distinct() -> None:
     titles = [book.title for book in generate_catalog(BENCH_BOOKS)]  # `bookgraph bench --scale 1`
     assert len(set(titles)) == len(titles) == 100_000
     assert sum(bool(VOLUME.search(title)) for title in titles) <= 10  # a last resort, kept rare
+    assert not [title for title in titles if STUTTER.search(title)]
 
 
 def test_a_genre_out_of_titles_continues_as_later_volumes() -> None:
