@@ -8,8 +8,12 @@ from itertools import pairwise
 
 import pytest
 
+from bench.runner import BOOKS as BENCH_BOOKS
+from catalog import demo
 from catalog.demo import GENRES, generate_catalog, generate_customers, generate_orders
 from catalog.records import BookRecord, CustomerRecord, OrderRecord
+from catalog.vocabulary import Genre, Template
+from cli import DEFAULT_BOOKS
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 STOPWORDS = frozenset(
@@ -137,6 +141,50 @@ def test_descriptions_have_sentences_and_genre_vocabulary(catalog) -> None:
     assert len(mystery & scifi) <= 2, (mystery, scifi)
     assert {"recipes", "cooking"} & cooking
     assert {"murder", "village", "mystery"} & mystery
+
+
+VOLUME = re.compile(r", Volume \d+$")
+STUTTER = re.compile(r"\b(\w+) \1\b", re.IGNORECASE)  # "Hollow Hollow", "The the Outer Rim Colony"
+
+
+def test_every_title_in_the_demo_catalog_is_distinct_and_natural() -> None:
+    books = generate_catalog(DEFAULT_BOOKS)  # what `bookgraph serve --demo-data` loads
+    titles = [book.title for book in books]
+    assert len(set(titles)) == len(titles) == 5000
+    assert not [title for title in titles if VOLUME.search(title)]
+    # Distinct, yet mostly short titles: the long templates with subtitles are not all that is left.
+    assert sum(": " in title for title in titles) < len(titles) / 3
+    assert sum(len(title.split()) for title in titles) / len(titles) < 6
+
+
+def test_every_title_at_the_bench_scale_is_distinct() -> None:
+    titles = [book.title for book in generate_catalog(BENCH_BOOKS)]  # `bookgraph bench --scale 1`
+    assert len(set(titles)) == len(titles) == 100_000
+    assert sum(bool(VOLUME.search(title)) for title in titles) <= 10  # a last resort, kept rare
+    assert not [title for title in titles if STUTTER.search(title)]
+
+
+def test_a_genre_out_of_titles_continues_as_later_volumes() -> None:
+    words = {"Adj": ("Hollow", "Silent")}
+    tiny = Genre(1, (5, 9), (), "tiny", ("A. Author",), (Template("The {Adj} House", words),), ())
+    rng, taken = random.Random(0), set[str]()
+    titles = [demo._title(rng, tiny, {}, taken) for _ in range(6)]
+    assert len(set(titles)) == 6
+    assert set(titles[:2]) == {"The Hollow House", "The Silent House"}
+    volumes: dict[str, list[int]] = {}
+    for title in titles[2:]:
+        series, _, volume = title.partition(", Volume ")
+        volumes.setdefault(series, []).append(int(volume))
+    assert set(volumes) <= {"The Hollow House", "The Silent House"}
+    assert all(numbers == list(range(2, len(numbers) + 2)) for numbers in volumes.values())
+
+
+def test_a_title_and_its_description_share_their_people(catalog) -> None:
+    lives = [book for book in catalog if book.title.endswith(": A Life") and "overcame" in book.description]
+    assert lives
+    for book in lives:
+        born = re.search(r"Born in [^,]+, (.+?) overcame", book.description)
+        assert born and book.title == f"{born.group(1)}: A Life", (book.title, book.description)
 
 
 def test_customers_have_demo_subjects_unique_emails_and_tastes(customers) -> None:
