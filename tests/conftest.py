@@ -257,12 +257,18 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """`uvicorn app:app_from_environment` in a process of its own, on the session's stores."""
+    """`uvicorn app:app_from_environment` in a process of its own, on the session's stores.
+
+    Its log goes to a file beside its data (`log_tail()` reads it): a pipe nobody drains would fill
+    and stall a server that logs much."""
 
     def __init__(self, settings: Settings, data_dir: Path, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = process_environment(settings, data_dir, **env)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.log = data_dir / f"server-{self.port}.log"
+        self._log_file = self.log.open("wb")
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -276,15 +282,18 @@ class ServerProcess:
             cwd=ROOT,
             env=environment,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self._log_file,
         )
+
+    def log_tail(self, size: int = 4000) -> str:
+        return self.log.read_bytes()[-size:].decode(errors="replace")
 
     async def ready(self) -> ServerProcess:
         deadline = time.monotonic() + 60.0
         async with httpx.AsyncClient(base_url=self.url) as http:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                    raise RuntimeError(f"server exited: {self.log_tail()}")
                 try:
                     if (await http.get("/healthz")).status_code == 200:
                         return self
@@ -301,8 +310,7 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stderr is not None:
-            self.process.stderr.close()
+        self._log_file.close()
 
 
 async def post_graphql(
