@@ -7,7 +7,6 @@ import contextlib
 import gc
 import hmac
 import logging
-from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -44,6 +43,7 @@ from gateway.cost import QueryCost
 from gateway.graphiql import ASSET_PATH, GraphiQL
 from gateway.origins import Origins
 from gateway.persisted import MANIFEST_PATH, Manifest, PersistedQueries
+from gateway.services import Services, services
 from gateway.view import GraphQLApp
 from indexing import IndexFollower
 from limits import CostWeights, Limits
@@ -76,7 +76,7 @@ async def healthz(_: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    problems = await request.app.state.stores.readiness()
+    problems = await services(request.app).stores.readiness()
     failing = {store for store, problem in problems.items() if problem}
     # Redis only caches and carries events: without it the API still answers, more slowly.
     status = "unavailable" if failing - {"redis"} else "degraded" if failing else "ready"
@@ -91,7 +91,7 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
+    settings = services(request.app).settings
     if settings.environment == "production" or settings.metrics_token is not None:
         token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
         given = request.headers.get("authorization", "")
@@ -107,15 +107,12 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = stores is None
-        app.state.settings = settings
-        app.state.stores = Stores.open(settings) if stores is None else stores
-        app.state.model = Model()
+        opened = Stores.open(settings) if stores is None else stores
+        model = Model()
         if settings.preload_model:
             # Loaded before the app reports ready, so no request waits for the model.
-            await app.state.model.get()
-        app.state.checkout = checkout_for(settings, app.state.stores)
-        app.state.recommender = recommender_for(settings, app.state.stores)
-        app.state.cost = QueryCost(
+            await model.get()
+        cost = QueryCost(
             executable._schema,
             Limits(
                 max_depth=settings.max_query_depth,
@@ -131,28 +128,34 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
                 ),
             ),
             CostBudgets(
-                app.state.stores.redis,
+                opened.redis,
                 settings.redis_key_prefix,
                 settings.cost_bucket_size,
                 settings.cost_restore_rate,
             ),
             max_string_length=settings.max_string_length,
         )
-        app.state.persisted = PersistedQueries(
-            DocumentStore(app.state.stores.redis, settings.redis_key_prefix, settings.apq_ttl_seconds),
+        persisted = PersistedQueries(
+            DocumentStore(opened.redis, settings.redis_key_prefix, settings.apq_ttl_seconds),
             Manifest.load(MANIFEST_PATH),
             settings.persisted_queries,
             set(settings.persisted_queries_enforced_for),
         )
-        app.state.admission = Admission(settings, app.state.persisted, app.state.cost)
-        app.state.cache_policies = CachePolicies(executable._schema)
-        # Live subscriptions per client in this process (gateway/websocket.py keeps the count).
-        app.state.live_subscriptions = Counter()
+        state = app.state.services = Services(
+            settings=settings,
+            stores=opened,
+            model=model,
+            checkout=checkout_for(settings, opened),
+            recommender=recommender_for(settings, opened),
+            persisted=persisted,
+            admission=Admission(settings, persisted, cost),
+            cache_policies=CachePolicies(executable._schema),
+        )
         invalidation = asyncio.create_task(
-            forget_recommendations_on_orders(app.state.checkout.events, app.state.recommender.cache)
+            forget_recommendations_on_orders(state.checkout.events, state.recommender.cache)
         )
         try:
-            await app.state.stores.index.ensure_collection()
+            await state.stores.index.ensure_collection()
         except SourceUnavailable:
             log.warning("search store unavailable at start-up; search fields fail until it returns")
         # An embedded index lives in this process alone, so this process is its safety net for
@@ -160,7 +163,7 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
         # serving, the rest in the background.
         following: asyncio.Task[None] | None = None
         if not settings.qdrant_url:
-            follower = IndexFollower.of(app.state.stores, app.state.model.get)
+            follower = IndexFollower.of(state.stores, state.model.get)
             await follower.pass_logged(embed=False, max_batches=1)
             following = asyncio.create_task(follower.run(settings.index_follow_interval_seconds))
         # Everything alive now (modules, the model) lives as long as the process: keep it out of
@@ -180,9 +183,9 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             # take long to unwind, and shutdown must not wait on it.
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(invalidation, timeout=2.0)
-            await app.state.checkout.events.aclose()
+            await state.checkout.events.aclose()
             if owned:
-                await app.state.stores.close()
+                await state.stores.close()
 
     batching = StrawberryConfig(batching_config={"max_operations": settings.http_batch_max})
     executable = build_schema(config=batching) if settings.http_batch_max else schema

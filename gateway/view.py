@@ -31,14 +31,14 @@ from auth.middleware import bearer_token
 from auth.tokens import TokenVerifier
 from context import Context, build_context
 from errors import ErrorCode, Unauthenticated
-from gateway.admission import Admission, OperationRequest, Refused
-from gateway.caching import NO_STORE, VARY, CachePolicies
+from gateway.admission import OperationRequest, Refused
+from gateway.caching import NO_STORE, VARY
 from gateway.csrf import MESSAGE as CSRF_MESSAGE
 from gateway.csrf import might_be_forged
 from gateway.graphiql import GraphiQL
 from gateway.media import negotiate, status_for
 from gateway.origins import Origins
-from gateway.persisted import PersistedQueries
+from gateway.services import services
 from gateway.websocket import AdmittedTransportWSHandler, TextFrames
 from observability import GRAPHQL_OPERATION_SECONDS, GRAPHQL_OPERATIONS, REQUEST_FACTS, REQUEST_ID
 from schema.errors import present_all, refused_before_execution
@@ -145,7 +145,7 @@ class GraphQLApp(GraphQL[Context, None]):
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         # Here rather than in a schema extension: parse errors raised by the parser cache
         # skip the extensions' post-operation hooks, but every HTTP result passes here.
-        hints = request.app.state.settings.may_introspect(request.user.role.value)
+        hints = services(request.app).settings.may_introspect(request.user.role.value)
         before_execution = isinstance(result, RefusedResult) or refused_before_execution(result)
         result.errors = present_all(result.errors, suggestions=hints)
         response = process_result(result)
@@ -174,7 +174,7 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> ExecutionResult:
         started = time.perf_counter()
         result, outcome = await self._execute(request, request_adapter, sub_response, context, request_data)
-        persisted: PersistedQueries = request.app.state.persisted
+        persisted = services(request.app).persisted
         name = request_data.operation_name
         # Only names the server knows become labels: clients' own names cannot explode the series.
         label = name if name in persisted.operation_names else "other"
@@ -193,7 +193,7 @@ class GraphQLApp(GraphQL[Context, None]):
         context: Context,
         request_data: GraphQLRequestData,
     ) -> tuple[ExecutionResult, str]:
-        admission: Admission = request.app.state.admission
+        admission = services(request.app).admission
         read_only = request.method == "GET"
         if (
             read_only
@@ -236,7 +236,7 @@ class GraphQLApp(GraphQL[Context, None]):
             **(result.extensions or {}),
             "cost": await admission.settle(decision, result.data),
         }
-        policies: CachePolicies = request.app.state.cache_policies
+        policies = services(request.app).cache_policies
         sub_response.headers["Cache-Control"] = policies.header(
             decision.priced.document,
             request_data.operation_name,
@@ -247,7 +247,7 @@ class GraphQLApp(GraphQL[Context, None]):
         return result, outcome
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        state = request.app.state
+        state = services(request.app)
         return build_context(
             request,
             response if isinstance(response, Response) else None,

@@ -12,7 +12,6 @@ when its token expires.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from typing import Any
@@ -36,8 +35,9 @@ from strawberry.utils.aio import aclosing
 
 from context import Context
 from errors import Throttled
-from gateway.admission import Admission, Admitted, OperationRequest, Refused
+from gateway.admission import Admitted, OperationRequest, Refused
 from gateway.cost import budget_key
+from gateway.services import services
 from schema.errors import present_all
 
 
@@ -137,7 +137,7 @@ class AdmittedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         assert isinstance(operation, AdmittedOperation)
         context = self.context
         request = context.request
-        admission: Admission = request.app.state.admission
+        admission = services(request.app).admission
         asked = OperationRequest(
             operation.query, operation.variables, operation.operation_name, operation.extensions
         )
@@ -177,14 +177,14 @@ class AdmittedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 self._give_live(client)
 
     def _take_live(self, client: str) -> bool:
-        live: Counter[str] = self.context.request.app.state.live_subscriptions
+        live = services(self.context.request.app).live_subscriptions
         if live[client] >= self.context.settings.subscriptions_per_client:
             return False
         live[client] += 1
         return True
 
     def _give_live(self, client: str) -> None:
-        live: Counter[str] = self.context.request.app.state.live_subscriptions
+        live = services(self.context.request.app).live_subscriptions
         live[client] -= 1
         if live[client] <= 0:
             del live[client]
@@ -205,7 +205,7 @@ class AdmittedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self._run_once(operation, decision)
 
     async def _run_once(self, operation: AdmittedOperation, decision: Admitted) -> None:
-        admission: Admission = self.context.request.app.state.admission
+        admission = services(self.context.request.app).admission
 
         async def settled(result: ExecutionResult) -> ExecutionResult:
             cost = await admission.settle(decision, result.data)
@@ -215,7 +215,7 @@ class AdmittedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await self._stream(operation, decision, settled)
 
     async def _run_subscription(self, operation: AdmittedOperation, decision: Admitted) -> None:
-        admission: Admission = self.context.request.app.state.admission
+        admission = services(self.context.request.app).admission
         first = True
 
         async def charged(result: ExecutionResult) -> ExecutionResult | None:

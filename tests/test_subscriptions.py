@@ -20,6 +20,7 @@ from config import Settings
 from datasources.redis.event_hub import QUEUE_SIZE, EventHub, SubscriberTooSlow
 from datasources.redis.events import EventBus, StockChanged
 from datasources.stores import Stores, redis_client_name
+from gateway.services import services
 from schema.relay import to_global_id
 
 STOCK = "subscription ($ids: [ID!]!) { stockChanged(bookIds: $ids) { bookId stock { onHand } } }"
@@ -51,7 +52,7 @@ async def pubsub_connections(redis: Redis, settings: Settings) -> int:
 async def test_one_redis_connection_carries_every_subscription(
     app: Any, stores: Stores, settings: Settings
 ) -> None:
-    bus: EventBus = app.state.checkout.events
+    bus: EventBus = services(app).checkout.events
     hub: EventHub = bus.hub
     channels = [bus.stock_channel(9_000 + i) for i in range(15)]
     before = await pubsub_connections(stores.redis, settings)
@@ -71,13 +72,13 @@ async def test_a_connection_closed_right_after_subscribing_leaves_nothing_behind
     app: Any, settings: Settings
 ) -> None:
     # Cancelled while still subscribing to Redis: each must still end, and unsubscribe.
-    bus: EventBus = app.state.checkout.events
+    bus: EventBus = services(app).checkout.events
     channels = [bus.stock_channel(9_500 + i) for i in range(3)]
     async with connect(app, token_for(settings, "hasty")) as socket:
         for i in range(3):
             await subscribe(socket, str(i), 9_500 + i)
     await until(lambda: not any(bus.hub.listeners(c) for c in channels), "nothing left listening")
-    assert not app.state.live_subscriptions.get("customer:hasty")
+    assert not services(app).live_subscriptions.get("customer:hasty")
 
 
 @pytest.fixture(scope="module")
@@ -111,13 +112,15 @@ async def test_subscriptions_are_bounded_per_connection_and_per_client(
         over = await second.receive()
         assert over["id"] == "b" and over["payload"][0]["extensions"]["code"] == "THROTTLED"
         assert "per client" in over["payload"][0]["message"]
-        assert tight.state.live_subscriptions[f"customer:{subject}"] == 4
+        assert services(tight).live_subscriptions[f"customer:{subject}"] == 4
     # Given back as the connections end.
-    await until(lambda: f"customer:{subject}" not in tight.state.live_subscriptions, "the count given back")
+    await until(
+        lambda: f"customer:{subject}" not in services(tight).live_subscriptions, "the count given back"
+    )
 
 
 async def test_every_event_after_the_first_is_paid_for(tight: Any, settings: Settings) -> None:
-    bus: EventBus = tight.state.checkout.events
+    bus: EventBus = services(tight).checkout.events
     hub = bus.hub
     async with connect(tight, token_for(settings, f"listener-{uuid.uuid4().hex[:6]}")) as socket:
         await subscribe(socket, "s", 9_300)

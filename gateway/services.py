@@ -1,0 +1,39 @@
+"""What one process holds for every request, typed: opened by the app's lifespan, read by the view,
+the WebSocket handler and the operational endpoints through `services(app)`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+
+from checkout import Checkout
+from config import Settings
+from datasources.stores import Stores
+from embeddings import Model
+from gateway.admission import Admission
+from gateway.caching import CachePolicies
+from gateway.persisted import PersistedQueries
+from recommender import Recommender
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    stores: Stores
+    model: Model
+    checkout: Checkout
+    recommender: Recommender
+    persisted: PersistedQueries
+    admission: Admission
+    cache_policies: CachePolicies
+    # Live subscriptions per client in this process (gateway/websocket.py keeps the count).
+    live_subscriptions: Counter[str] = field(default_factory=Counter)
+
+
+def services(app: Starlette) -> Services:
+    found = getattr(app.state, "services", None)
+    if not isinstance(found, Services):
+        raise RuntimeError("the app's services are opened by its lifespan, which has not run")
+    return found
