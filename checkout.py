@@ -27,6 +27,7 @@ import orjson
 from clock import SYSTEM, Clock
 from config import Settings
 from datasources.inventory.rows import BookRow, StockRow
+from datasources.inventory.source import InventorySource
 from datasources.inventory.stock import Movement, Outcome, StockLedger
 from datasources.orders.ledger import NewLine, OrderLedger, Transition
 from datasources.orders.rows import OrderRow, OrderStatus
@@ -84,6 +85,13 @@ class LineRequest:
 @dataclass(frozen=True, slots=True)
 class Result:
     order: OrderRow | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Restocked:
+    book: BookRow | None = None
+    level: StockRow | None = None
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -192,8 +200,17 @@ class Checkout:
         customer_id: int,
         idempotency_key: str,
         lines: Sequence[LineRequest],
-        books: Mapping[int, BookRow | None],
+        catalog: InventorySource,
     ) -> Result:
+        """`catalog` is the request's inventory source: the books it loads are the ones the
+        response then shows, at no second statement."""
+        # Too many lines is refused before the books are even looked up.
+        ids = (
+            sorted({line.book_id for line in lines if line.book_id is not None})
+            if len(lines) <= MAX_LINES
+            else []
+        )
+        books = dict(zip(ids, await catalog.books_by_id.load_many(ids), strict=True))
         problems = validate(idempotency_key, lines, books, self.max_quantity)
         if problems:
             return Result(problems=problems)
@@ -305,10 +322,22 @@ class Checkout:
             await self._stock_moved(await self.stock.ship(order.id))
         return Result(moved.order)
 
-    async def restock(self, book_id: int, quantity: int) -> StockRow:
-        moved = await self.stock.restock(book_id, quantity)
+    async def restock(self, book_id: int | None, quantity: int, catalog: InventorySource) -> Restocked:
+        """Add copies of a book; the request's `catalog` then shows the new level (and its book)."""
+        problems = []
+        if not 1 <= quantity <= MAX_RESTOCK:
+            message = f"Quantity must be between 1 and {MAX_RESTOCK}."
+            problems.append(Problem(["quantity"], message, ProblemCode.INVALID_QUANTITY))
+        book = await catalog.books_by_id.load(book_id) if book_id is not None else None
+        if book is None:
+            problems.append(Problem(["bookId"], "No book has this ID.", ProblemCode.UNKNOWN_BOOK))
+        if problems or book is None:
+            return Restocked(problems=problems)
+        moved = await self.stock.restock(book.id, quantity)
         await self._stock_moved(moved)
-        return moved.levels[0]
+        level = moved.levels[0]
+        catalog.stock_by_book_id.clear(book.id).prime(book.id, level)
+        return Restocked(book, level)
 
     async def recover(self, older_than: timedelta = timedelta(seconds=10)) -> RecoveryReport:
         """Finish what interrupted checkouts left: PENDING orders older than `older_than` are

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from checkout import MAX_LINES, MAX_RESTOCK, LineRequest, Problem, ProblemCode, Result
+from checkout import LineRequest, Problem, ProblemCode, Result
 from context import Info
 from datasources.orders.rows import OrderRow, OrderStatus
 from errors import BadUserInput, Forbidden, NotFound
@@ -43,14 +43,7 @@ async def place_order(info: Info, input: PlaceOrderInput) -> PlaceOrderPayload:
     if customer is None:  # IsCustomer lets only customers in
         raise Forbidden("Only a customer may place an order.")
     lines = [LineRequest(_pk_or_none(line.book_id, "Book"), line.quantity) for line in input.lines]
-    # Too many lines is refused before the books are even looked up.
-    ids = (
-        sorted({line.book_id for line in lines if line.book_id is not None})
-        if len(lines) <= MAX_LINES
-        else []
-    )
-    books = dict(zip(ids, await context.inventory.books_by_id.load_many(ids), strict=True))
-    result = await context.checkout.place(customer.id, input.idempotency_key, lines, books)
+    result = await context.checkout.place(customer.id, input.idempotency_key, lines, context.inventory)
     order, errors = _parts(result)
     return PlaceOrderPayload(order=order, user_errors=errors)
 
@@ -82,23 +75,11 @@ async def set_order_status(info: Info, id: strawberry.ID, status: OrderStatus) -
 
 async def restock(info: Info, book_id: strawberry.ID, quantity: int) -> RestockPayload:
     context = info.context
-    problems = []
-    if not 1 <= quantity <= MAX_RESTOCK:
-        problems.append(
-            Problem(
-                ["quantity"], f"Quantity must be between 1 and {MAX_RESTOCK}.", ProblemCode.INVALID_QUANTITY
-            )
-        )
-    pk = _pk_or_none(book_id, "Book")
-    book = await context.inventory.books_by_id.load(pk) if pk is not None else None
-    if book is None:
-        problems.append(Problem(["bookId"], "No book has this ID.", ProblemCode.UNKNOWN_BOOK))
-    if problems or book is None:
-        return RestockPayload(book=None, stock=None, user_errors=[CheckoutError.of(p) for p in problems])
-    level = await context.checkout.restock(book.id, quantity)
-    context.inventory.stock_by_book_id.clear(book.id).prime(book.id, level)
+    done = await context.checkout.restock(_pk_or_none(book_id, "Book"), quantity, context.inventory)
+    if done.book is None or done.level is None:
+        return RestockPayload(book=None, stock=None, user_errors=[CheckoutError.of(p) for p in done.problems])
     return RestockPayload(
-        book=Book.from_row(book),
-        stock=Stock.from_row(level, context.settings.low_stock_threshold),
+        book=Book.from_row(done.book),
+        stock=Stock.from_row(done.level, context.settings.low_stock_threshold),
         user_errors=[],
     )

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from context import Info
 from embeddings import normalise_query
 from errors import BadUserInput
 from resolvers.books import book_filter
 from schema.books import Book, BookFilterInput, BookRecommendation, recommended_books
 from schema.relations import load_relations
-from schema.relay import PageInfo, check_first, decode_cursor, encode_cursor
+from schema.relay import PageInfo, Ranking, check_first
 from schema.search import BookSearchConnection, BookSearchEdge
 
 MAX_QUERY_LENGTH = 1000
@@ -31,21 +29,14 @@ async def search_books(
         raise BadUserInput(f"`query` is limited to {MAX_QUERY_LENGTH} characters.", argument="query")
     check_first(first, minimum=1)
     conditions = book_filter(filter)
-    # A cursor is a position in one query's ranking: the tag ties it to that query and filter.
-    tag = (
-        "search:"
-        + hashlib.blake2b(f"{normalise_query(text)}|{conditions}".encode(), digest_size=6).hexdigest()
-    )
-    position = decode_cursor(after, tag)
-    offset = position[0] if position else 0
+    ranking = Ranking.of("search", normalise_query(text), conditions)
+    offset = ranking.offset(after)
 
     hits = await info.context.search.search(text, limit=first + 1, offset=offset, filter=conditions)
     page = hits[:first]
     rows = await info.context.inventory.books_by_id.load_many([hit.book_id for hit in page])
     edges = [
-        BookSearchEdge(
-            cursor=encode_cursor(tag, (offset + i + 1, 0)), node=Book.from_row(row), score=hit.score
-        )
+        BookSearchEdge(cursor=ranking.cursor(offset + i + 1), node=Book.from_row(row), score=hit.score)
         for i, (hit, row) in enumerate(zip(page, rows, strict=True))
         if row is not None  # a book deleted since it was indexed
     ]

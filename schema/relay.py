@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -66,6 +68,28 @@ def decode_cursor(cursor: str | None, tag: str) -> SortKey | None:
     except (binascii.Error, ValueError, TypeError, KeyError, orjson.JSONDecodeError):
         pass
     raise BadUserInput("`after` is not a cursor of this list (or its ordering changed).", argument="after")
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """Positions in one ranked list (a search's hits, best first): a cursor is a position, tied by
+    the tag to what was ranked, so a cursor of another query or filter is refused."""
+
+    tag: str
+
+    @classmethod
+    def of(cls, kind: str, *ranked_by: object) -> Ranking:
+        key = "|".join(map(str, ranked_by)).encode()
+        return cls(f"{kind}:{hashlib.blake2b(key, digest_size=6).hexdigest()}")
+
+    def offset(self, after: str | None) -> int:
+        """How many items come before the page that starts after the cursor `after`."""
+        position = decode_cursor(after, self.tag)
+        return int(position[0]) if position else 0
+
+    def cursor(self, position: int) -> str:
+        """The cursor after the `position`-th item (1 for the first)."""
+        return encode_cursor(self.tag, (position, 0))
 
 
 def check_first(first: int, minimum: int = 0) -> int:

@@ -11,6 +11,7 @@ from conftest import Shop, error_codes
 
 from auth.viewer import Role
 from checkout import LineRequest, checkout_for
+from datasources.inventory.source import InventorySource
 from errors import SourceUnavailable
 from faults import Faults
 from schema.relay import pk_of, to_global_id
@@ -238,10 +239,10 @@ async def test_a_failure_after_the_reservation_is_compensated(shop: Shop) -> Non
     checkout = checkout_for(shop.settings, shop.stores)
     checkout.faults = Faults({"before_confirm": SourceUnavailable("orders")})
     customer = await _customer_id(shop, "buyer-10")
-    books = {book: await _book_row(shop, book)}
+    catalog = InventorySource(shop.stores.inventory)
 
     idempotency_key = key()
-    first = await checkout.place(customer, idempotency_key, [LineRequest(book, 2)], books)
+    first = await checkout.place(customer, idempotency_key, [LineRequest(book, 2)], catalog)
 
     # The first answer already says what happened, as a userError, not a masked INTERNAL.
     assert first.order is None and [p.code.value for p in first.problems] == ["CHECKOUT_FAILED"]
@@ -249,7 +250,7 @@ async def test_a_failure_after_the_reservation_is_compensated(shop: Shop) -> Non
     assert status == "REJECTED"
     assert await shop.held(order_id) == {}
     assert await shop.stock(book) == before
-    retried = await checkout.place(customer, idempotency_key, [LineRequest(book, 2)], books)
+    retried = await checkout.place(customer, idempotency_key, [LineRequest(book, 2)], catalog)
     assert retried.problems == first.problems
 
 
@@ -259,12 +260,6 @@ async def _customer_id(shop: Shop, subject: str) -> int:
         return (
             await conn.execute(sa.text("SELECT id FROM customers WHERE subject = :s"), {"s": subject})
         ).scalar_one()
-
-
-async def _book_row(shop: Shop, book_id: int) -> Any:
-    from datasources.inventory.source import InventorySource
-
-    return await InventorySource(shop.stores.inventory).books_by_id.load(book_id)
 
 
 async def _latest_order(shop: Shop, customer_id: int) -> tuple[int, str]:

@@ -211,9 +211,9 @@ async def test_a_compensated_checkout_moves_the_index_both_ways(front: Storefron
         customer = (
             await conn.execute(sa.text("SELECT id FROM customers WHERE subject = 'follower-compensated'"))
         ).scalar_one()
-    row = await InventorySource(front.stores.inventory).books_by_id.load(book)
+    catalog = InventorySource(front.stores.inventory)
 
-    result = await checkout.place(customer, uuid.uuid4().hex, [LineRequest(book, 2)], {book: row})
+    result = await checkout.place(customer, uuid.uuid4().hex, [LineRequest(book, 2)], catalog)
 
     assert [p.code.value for p in result.problems] == ["CHECKOUT_FAILED"]
     # Held (out of stock) and released (in stock again): two crossings, both in the index.
