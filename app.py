@@ -51,7 +51,7 @@ from observability import (
     RequestContextMiddleware,
     configure_logging,
 )
-from recommender import recommender_for
+from recommendations.recommender import recommender_for
 from schema.relations import field_costs
 from schema.root import build_schema, schema
 from tracing import configure_tracing

@@ -184,7 +184,7 @@ def serve(
     async def prepare(stores: Any) -> None:
         from datasources.inventory.bulk import book_count
         from indexing import index_catalog
-        from recommender import recommender_for
+        from recommendations.recommender import recommender_for
         from seeding import seed_demo
 
         with bars(console) as track:
@@ -301,7 +301,7 @@ app.add_typer(recs, name="recs")
 def recs_rebuild() -> None:
     """Recompute every book's co-purchase neighbours and the trending lists into Redis now
     (the worker does this on a schedule)."""
-    from recommender import recommender_for
+    from recommendations.recommender import recommender_for
 
     settings = _settings()
 
@@ -321,8 +321,8 @@ def recs_evaluate(
     """HitRate@k, NDCG@k and coverage of every strategy on a hold-out of each customer's last order."""
     from datasources.inventory.bulk import book_count
     from datasources.orders.purchases import PurchaseHistory
-    from recommender import weights_of
-    from recs_evaluation import evaluate, table
+    from recommendations.evaluation import evaluate, table
+    from recommendations.recommender import weights_of
 
     settings = _settings()
 

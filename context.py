@@ -19,7 +19,7 @@ from datasources.redis.events import EventBus
 from datasources.search.source import SearchSource
 from datasources.stores import Stores
 from embeddings import Model
-from recommender import Recommender
+from recommendations.recommender import Recommender
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ from datasources.stores import Stores
 from embeddings import Model
 from errors import SourceUnavailable
 from indexing import IndexFollower
-from recommender import recommender_for
+from recommendations.recommender import recommender_for
 
 log = logging.getLogger("bookgraph.worker")
 

@@ -80,7 +80,7 @@ async def prepare(
     from datasources.stores import Stores
     from indexing import index_catalog
     from progress import bars
-    from recommender import recommender_for
+    from recommendations.recommender import recommender_for
     from seeding import seed_demo
 
     books, customers, orders = dataset(scale)

@@ -15,7 +15,7 @@ from embeddings import Model
 from gateway.admission import Admission
 from gateway.caching import CachePolicies
 from gateway.persisted import PersistedQueries
-from recommender import Recommender
+from recommendations.recommender import Recommender
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ import strawberry
 
 from context import Info
 from datasources.inventory.rows import AuthorRow, BookRow, BookSort, StockRow
-from recommender import Recommendation, Strategy
+from recommendations.values import Recommendation, Strategy
 from schema.money import Money
 from schema.relations import Prefetched, Relation, cost, load_relations, relation
 from schema.relay import Connection, Node, check_first, decode_cursor, pk_of, to_global_id

@@ -11,7 +11,7 @@ import strawberry
 from context import Info
 from datasources.orders.rows import CustomerRow, OrderEventRow, OrderLineRow, OrderRow, OrderStatus
 from errors import Forbidden
-from recommender import Strategy
+from recommendations.values import Strategy
 from schema.books import (
     Book,
     BookRecommendation,

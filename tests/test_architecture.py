@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("stores", ("datasources", "catalog.records", "embeddings", "onnx_query")),
     (
         "workflows",
-        ("checkout", "recommender", "indexing", "recs_evaluation", "catalog", "seeding"),
+        ("checkout", "recommendations", "indexing", "catalog", "seeding"),
     ),
     ("request", ("context", "auth.permissions", "auth.middleware")),
     ("graph", ("schema", "resolvers")),

@@ -18,7 +18,9 @@ from config import Settings
 from datasources.inventory.source import InventorySource
 from datasources.redis.recommendations import RecommendationCache
 from datasources.stores import Stores, redis_client
-from recommender import Strategy, co_purchase_neighbours, recommender_for
+from recommendations.algorithms import co_purchase_neighbours
+from recommendations.recommender import recommender_for
+from recommendations.values import Strategy
 from schema.relay import pk_of, to_global_id
 
 RECS = """query ($first: Int!, $strategy: RecommendationStrategy!) {

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from datasources.orders.purchases import PurchaseHistory, Sale
 from datasources.stores import Stores
-from recs_evaluation import StrategyScore, evaluate, hit_and_ndcg, split, table
+from recommendations.evaluation import StrategyScore, evaluate, hit_and_ndcg, split, table
 
 
 def test_hit_at_rank_one_is_a_perfect_ndcg() -> None:

@@ -38,12 +38,7 @@ from rich.table import Table
 
 from datasources.orders.purchases import PurchaseHistory, Sale
 from datasources.search.index import VectorIndex
-from recommender import (
-    LIST_SIZE,
-    TRENDING_WINDOW,
-    Candidates,
-    Strategy,
-    Weights,
+from recommendations.algorithms import (
     blend,
     co_purchase_neighbours,
     from_neighbours,
@@ -52,6 +47,7 @@ from recommender import (
     top,
     trending_scores,
 )
+from recommendations.values import LIST_SIZE, TRENDING_WINDOW, Candidates, Strategy, Weights
 
 # The order of the report: TRENDING first, it is the baseline the others are compared with.
 STRATEGIES = (Strategy.TRENDING, Strategy.CO_PURCHASE, Strategy.CONTENT, Strategy.HYBRID)

@@ -1,300 +1,49 @@
-"""Recommendations from orders and the catalog: four strategies on the real data, blended.
-
-- CO_PURCHASE: item-to-item collaborative filtering ("customers who bought this also bought"). Two
-  books are similar when the same customers buy both more than their popularity explains: cosine
-  similarity of their customer vectors, c / sqrt(n_a * n_b), shrunk by c / (c + SHRINK) so one
-  shared customer between two rare books does not outrank a hundred between two common ones.
-  Customers, not single orders: what someone buys next is rarely in the same basket (measured with
-  `bookgraph recs evaluate`: per-order baskets scored below TRENDING on the demo data).
-- CONTENT: the nearest books, by embedding, to what the customer bought (recent purchases weigh more).
-- TRENDING: sales of the last weeks with exponential time decay (a half-life in days). A store whose
-  sales are all older than that (a demo loaded long ago, a quiet shop) is not left with nothing: the
-  window moves back to end at its latest sale, lists it leaves short are filled with all-time best
-  sellers, and a store without a single sale lists its newest books in stock; each book carries the
-  period it was popular in, so its reason says which.
-- HYBRID: a weighted blend of the three, each normalised to [0, 1]; never what the customer bought
-  or what is out of stock; TRENDING for a customer with no history (cold start).
-
-The algorithms are plain functions over plain data so that the offline evaluation runs exactly the
-code that serves; `Recommender` adds the stores: the orders history, the vectors and the Redis cache.
-"""
+"""The `Recommender`: the algorithms on the stores, Redis first (a miss computes, stores the answer
+with a TTL and returns it), and the trending lists the worker rebuilds."""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 from typing import Any
-
-import numpy as np
-from scipy import sparse
 
 from clock import SYSTEM, Clock
 from config import Settings
 from datasources.filters import BookFilter
 from datasources.inventory.rows import BookSort
 from datasources.inventory.source import InventorySource
-from datasources.orders.purchases import PurchaseHistory, Sale
+from datasources.orders.purchases import PurchaseHistory
 from datasources.redis.recommendations import RecommendationCache, Scored
 from datasources.search.index import VectorIndex
 from datasources.stores import Stores
-
-SHRINK = 2.0
-NEIGHBOURS = 50  # kept per book
-LIST_SIZE = 100  # computed per customer; `first` is at most this
-RECENT = 10  # purchases a customer's CONTENT and CO_PURCHASE lists start from
-RECENCY = 0.85  # weight of the k-th most recent purchase: RECENCY ** k
-TRENDING_WINDOW = timedelta(days=30)
-TRENDING_PER_GENRE = 100
-# Best sellers read when lists must be filled: enough to fill every genre's list in practice, and a
-# bounded number of ids to look up genres for.
-BEST_SELLERS = 20_000
-
-
-class Strategy(StrEnum):
-    CONTENT = "CONTENT"
-    CO_PURCHASE = "CO_PURCHASE"
-    TRENDING = "TRENDING"
-    HYBRID = "HYBRID"
-
-
-class Period(StrEnum):
-    """When a TRENDING book was popular."""
-
-    RECENT = "RECENT"  # the TRENDING_WINDOW before now
-    LATEST = "LATEST"  # the window ending at the store's latest sale, none being recent
-    ALL_TIME = "ALL_TIME"  # over the whole history, where the window left a list short
-    NEW = "NEW"  # nothing was ever sold: the newest books in stock
-
-
-@dataclass(frozen=True, slots=True)
-class Trend:
-    book_id: int
-    score: float
-    period: Period
-    until: datetime | None = None  # LATEST: the end of that window
-
-    def as_json(self) -> list[Any]:
-        return [self.book_id, self.score, self.period.value, self.until.isoformat() if self.until else None]
-
-    @classmethod
-    def from_json(cls, item: list[Any]) -> Trend:
-        book_id, score, period, until = item
-        return cls(book_id, score, Period(period), datetime.fromisoformat(until) if until else None)
-
-
-@dataclass(frozen=True, slots=True)
-class Weights:
-    content: float = 0.3
-    co_purchase: float = 0.5
-    trending: float = 0.2
-
-    def of(self, strategy: Strategy) -> float:
-        return {Strategy.CONTENT: self.content, Strategy.CO_PURCHASE: self.co_purchase}.get(
-            strategy, self.trending
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Recommendation:
-    book_id: int
-    score: float
-    strategy: Strategy
-    because: int | None = None  # the bought book that led here
-    genre: str | None = None  # where it is trending
-    # When it was popular, for one that no bought book explains (TRENDING's part).
-    period: Period | None = None
-    until: datetime | None = None
-
-    def as_json(self) -> list[Any]:
-        period, until = (
-            self.period.value if self.period else None,
-            self.until.isoformat() if self.until else None,
-        )
-        return [
-            self.book_id,
-            round(self.score, 6),
-            self.strategy.value,
-            self.because,
-            self.genre,
-            period,
-            until,
-        ]
-
-    @classmethod
-    def from_json(cls, item: list[Any]) -> Recommendation:
-        book_id, score, strategy, because, genre, *popular = item  # lists cached before `period` have 5
-        period, until = popular or (None, None)
-        return cls(
-            book_id,
-            score,
-            Strategy(strategy),
-            because,
-            genre,
-            Period(period) if period else None,
-            datetime.fromisoformat(until) if until else None,
-        )
-
-    @classmethod
-    def trending(cls, trend: Trend, strategy: Strategy, genre: str | None = None) -> Recommendation:
-        return cls(trend.book_id, trend.score, strategy, genre=genre, period=trend.period, until=trend.until)
-
-    def reason(self, titles: Mapping[int, str], genre: str | None) -> str:
-        """Why this book, in words a shopper reads; `titles` names the books bought before it."""
-        because = titles.get(self.because) if self.because is not None else None
-        if because is not None:
-            if self.strategy is Strategy.CO_PURCHASE:
-                return f"Customers who bought “{because}” also bought this"
-            return f"Because you bought “{because}”"
-        where = genre or self.genre
-        if self.period is None or self.period is Period.RECENT:
-            return f"Popular in {where} lately" if where else "Popular with readers lately"
-        if self.period is Period.LATEST and self.until is not None:
-            month = f"{self.until:%B %Y}"
-            return f"Popular in {where} in {month}" if where else f"Popular with readers in {month}"
-        if self.period is Period.NEW:
-            return f"New in {where}" if where else "New in the catalog"
-        return f"A best seller in {where}" if where else "One of our best sellers"
-
-
-# A strategy's candidates: book → (score, the bought book that explains it, if any).
-Candidates = dict[int, tuple[float, int | None]]
-
-
-# --- the algorithms ---
-
-
-def similarity(together: int, orders_a: int, orders_b: int) -> float:
-    return together / math.sqrt(orders_a * orders_b) * together / (together + SHRINK)
-
-
-def neighbours_of(
-    co: Mapping[int, int], counts: Mapping[int, int], n_self: int, top_k: int = NEIGHBOURS
-) -> Scored:
-    scored = [(other, similarity(c, n_self, counts[other])) for other, c in co.items() if counts.get(other)]
-    scored.sort(key=lambda item: (-item[1], item[0]))
-    return scored[:top_k]
-
-
-def co_purchase_neighbours(baskets: Iterable[Iterable[int]], top_k: int = NEIGHBOURS) -> dict[int, Scored]:
-    """Every book's most similar books, from baskets (the distinct books each customer bought).
-
-    As sparse matrices: with X the customers-by-books incidence matrix, X.T @ X counts for every pair of
-    books the customers who bought both, and its diagonal how many bought each. A million order lines
-    take seconds this way, where a dictionary of pairs would take minutes and gigabytes.
-    """
-    books: dict[int, int] = {}
-    rows: list[int] = []
-    columns: list[int] = []
-    for row, basket in enumerate(baskets):
-        for book in set(basket):
-            rows.append(row)
-            columns.append(books.setdefault(book, len(books)))
-    if not books:
-        return {}
-    incidence = sparse.csr_matrix(
-        (np.ones(len(rows), dtype=np.float64), (rows, columns)), shape=(max(rows) + 1, len(books))
-    )
-    together = (incidence.T @ incidence).tocsr()
-    bought = together.diagonal()
-    together.setdiag(0)
-    together.eliminate_zeros()
-    # similarity(), vectorised over every stored pair.
-    pair_rows = np.repeat(np.arange(together.shape[0]), np.diff(together.indptr))
-    c = together.data
-    together.data = c / np.sqrt(bought[pair_rows] * bought[together.indices]) * c / (c + SHRINK)
-    ids = np.fromiter(books, dtype=np.int64, count=len(books))
-    neighbours: dict[int, Scored] = {}
-    for index in range(together.shape[0]):
-        start, end = together.indptr[index], together.indptr[index + 1]
-        if start == end:
-            continue
-        scores, others = together.data[start:end], together.indices[start:end]
-        # Best first, ties by book id, as neighbours_of orders them.
-        order = np.lexsort((ids[others], -scores))[:top_k]
-        neighbours[int(ids[index])] = [(int(ids[others[i]]), float(scores[i])) for i in order]
-    return neighbours
-
-
-def trending_scores(sales: Iterable[Sale], now: datetime, half_life_days: float) -> dict[int, float]:
-    scores: defaultdict[int, float] = defaultdict(float)
-    for sale in sales:
-        age_days = max((now - sale.placed_at).total_seconds(), 0.0) / 86_400
-        scores[sale.book_id] += sale.quantity * 0.5 ** (age_days / half_life_days)
-    return dict(scores)
-
-
-def top(scores: Mapping[int, float], n: int) -> Scored:
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:n]
-
-
-def from_neighbours(history: Sequence[int], neighbours: Mapping[int, Scored]) -> Candidates:
-    """CO_PURCHASE for a customer: neighbours of each recent purchase, weighted by recency."""
-    scores: defaultdict[int, float] = defaultdict(float)
-    best: dict[int, tuple[float, int]] = {}
-    for rank, bought in enumerate(history[:RECENT]):
-        weight = RECENCY**rank
-        for other, score in neighbours.get(bought, []):
-            contribution = weight * score
-            scores[other] += contribution
-            if contribution > best.get(other, (0.0, 0))[0]:
-                best[other] = (contribution, bought)
-    return {book: (score, best[book][1]) for book, score in scores.items()}
-
-
-async def from_vectors(index: VectorIndex, history: Sequence[int], limit: int = LIST_SIZE) -> Candidates:
-    """CONTENT for a customer: nearest books to each recent purchase (one batched search)."""
-    recent = list(history[:RECENT])
-    stored = await index.vectors(recent)
-    present = [book for book in recent if book in stored]
-    if not present:
-        return {}
-    results = await index.search_many(
-        [stored[b] for b in present], limit=limit, excludes=[recent] * len(present)
-    )
-    candidates: Candidates = {}
-    for bought, hits in zip(present, results, strict=True):
-        weight = RECENCY ** recent.index(bought)
-        for hit in hits:
-            score = weight * hit.score
-            if score > candidates.get(hit.book_id, (0.0, None))[0]:
-                candidates[hit.book_id] = (score, bought)
-    return candidates
-
-
-def blend(by_strategy: Mapping[Strategy, Candidates], weights: Weights) -> Candidates:
-    """HYBRID: each strategy's scores divided by its best, then weighted and summed. The reason is
-    the bought book of the strategy that contributed most."""
-    total: defaultdict[int, float] = defaultdict(float)
-    reason: dict[int, tuple[float, int | None]] = {}
-    for strategy, candidates in by_strategy.items():
-        best = max((score for score, _ in candidates.values()), default=0.0)
-        if best <= 0:
-            continue
-        for book, (score, because) in candidates.items():
-            part = weights.of(strategy) * score / best
-            total[book] += part
-            if part > reason.get(book, (-1.0, None))[0]:
-                reason[book] = (part, because)
-    return {book: (score, reason[book][1]) for book, score in total.items()}
-
-
-def rank(candidates: Candidates, strategy: Strategy, exclude: set[int], n: int) -> list[Recommendation]:
-    ordered = sorted(
-        ((book, score, because) for book, (score, because) in candidates.items() if book not in exclude),
-        key=lambda item: (-item[1], item[0]),
-    )
-    return [Recommendation(book, score, strategy, because) for book, score, because in ordered[:n]]
-
-
-# --- serving ---
-
-Advance = Callable[[int], None]
+from recommendations.algorithms import (
+    Advance,
+    blend,
+    co_purchase_neighbours,
+    from_neighbours,
+    from_vectors,
+    neighbours_of,
+    rank,
+    top,
+    trending_scores,
+)
+from recommendations.values import (
+    BEST_SELLERS,
+    LIST_SIZE,
+    RECENT,
+    TRENDING_PER_GENRE,
+    TRENDING_WINDOW,
+    Candidates,
+    Period,
+    Recommendation,
+    Strategy,
+    Trend,
+    Weights,
+)
 
 
 def _ignore(_: int) -> None:
@@ -315,7 +64,7 @@ class Recommender:
     inventory: Callable[[], InventorySource]  # a fresh source (its loaders) per computation
     index: VectorIndex
     cache: RecommendationCache
-    weights: Weights = Weights()
+    weights: Weights = dataclasses.field(default_factory=Weights)
     half_life_days: float = 7.0
     clock: Clock = SYSTEM
 

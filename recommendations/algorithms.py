@@ -1,0 +1,153 @@
+"""The algorithms, plain functions over plain data: the offline evaluation runs exactly the code
+that serves."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+
+import numpy as np
+from scipy import sparse
+
+from datasources.orders.purchases import Sale
+from datasources.redis.recommendations import Scored
+from datasources.search.index import VectorIndex
+from recommendations.values import (
+    LIST_SIZE,
+    NEIGHBOURS,
+    RECENCY,
+    RECENT,
+    SHRINK,
+    Candidates,
+    Recommendation,
+    Strategy,
+    Weights,
+)
+
+
+def similarity(together: int, orders_a: int, orders_b: int) -> float:
+    return together / math.sqrt(orders_a * orders_b) * together / (together + SHRINK)
+
+
+def neighbours_of(
+    co: Mapping[int, int], counts: Mapping[int, int], n_self: int, top_k: int = NEIGHBOURS
+) -> Scored:
+    scored = [(other, similarity(c, n_self, counts[other])) for other, c in co.items() if counts.get(other)]
+    scored.sort(key=lambda item: (-item[1], item[0]))
+    return scored[:top_k]
+
+
+def co_purchase_neighbours(baskets: Iterable[Iterable[int]], top_k: int = NEIGHBOURS) -> dict[int, Scored]:
+    """Every book's most similar books, from baskets (the distinct books each customer bought).
+
+    As sparse matrices: with X the customers-by-books incidence matrix, X.T @ X counts for every pair of
+    books the customers who bought both, and its diagonal how many bought each. A million order lines
+    take seconds this way, where a dictionary of pairs would take minutes and gigabytes.
+    """
+    books: dict[int, int] = {}
+    rows: list[int] = []
+    columns: list[int] = []
+    for row, basket in enumerate(baskets):
+        for book in set(basket):
+            rows.append(row)
+            columns.append(books.setdefault(book, len(books)))
+    if not books:
+        return {}
+    incidence = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.float64), (rows, columns)), shape=(max(rows) + 1, len(books))
+    )
+    together = (incidence.T @ incidence).tocsr()
+    bought = together.diagonal()
+    together.setdiag(0)
+    together.eliminate_zeros()
+    # similarity(), vectorised over every stored pair.
+    pair_rows = np.repeat(np.arange(together.shape[0]), np.diff(together.indptr))
+    c = together.data
+    together.data = c / np.sqrt(bought[pair_rows] * bought[together.indices]) * c / (c + SHRINK)
+    ids = np.fromiter(books, dtype=np.int64, count=len(books))
+    neighbours: dict[int, Scored] = {}
+    for index in range(together.shape[0]):
+        start, end = together.indptr[index], together.indptr[index + 1]
+        if start == end:
+            continue
+        scores, others = together.data[start:end], together.indices[start:end]
+        # Best first, ties by book id, as neighbours_of orders them.
+        order = np.lexsort((ids[others], -scores))[:top_k]
+        neighbours[int(ids[index])] = [(int(ids[others[i]]), float(scores[i])) for i in order]
+    return neighbours
+
+
+def trending_scores(sales: Iterable[Sale], now: datetime, half_life_days: float) -> dict[int, float]:
+    scores: defaultdict[int, float] = defaultdict(float)
+    for sale in sales:
+        age_days = max((now - sale.placed_at).total_seconds(), 0.0) / 86_400
+        scores[sale.book_id] += sale.quantity * 0.5 ** (age_days / half_life_days)
+    return dict(scores)
+
+
+def top(scores: Mapping[int, float], n: int) -> Scored:
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:n]
+
+
+def from_neighbours(history: Sequence[int], neighbours: Mapping[int, Scored]) -> Candidates:
+    """CO_PURCHASE for a customer: neighbours of each recent purchase, weighted by recency."""
+    scores: defaultdict[int, float] = defaultdict(float)
+    best: dict[int, tuple[float, int]] = {}
+    for rank, bought in enumerate(history[:RECENT]):
+        weight = RECENCY**rank
+        for other, score in neighbours.get(bought, []):
+            contribution = weight * score
+            scores[other] += contribution
+            if contribution > best.get(other, (0.0, 0))[0]:
+                best[other] = (contribution, bought)
+    return {book: (score, best[book][1]) for book, score in scores.items()}
+
+
+async def from_vectors(index: VectorIndex, history: Sequence[int], limit: int = LIST_SIZE) -> Candidates:
+    """CONTENT for a customer: nearest books to each recent purchase (one batched search)."""
+    recent = list(history[:RECENT])
+    stored = await index.vectors(recent)
+    present = [book for book in recent if book in stored]
+    if not present:
+        return {}
+    results = await index.search_many(
+        [stored[b] for b in present], limit=limit, excludes=[recent] * len(present)
+    )
+    candidates: Candidates = {}
+    for bought, hits in zip(present, results, strict=True):
+        weight = RECENCY ** recent.index(bought)
+        for hit in hits:
+            score = weight * hit.score
+            if score > candidates.get(hit.book_id, (0.0, None))[0]:
+                candidates[hit.book_id] = (score, bought)
+    return candidates
+
+
+def blend(by_strategy: Mapping[Strategy, Candidates], weights: Weights) -> Candidates:
+    """HYBRID: each strategy's scores divided by its best, then weighted and summed. The reason is
+    the bought book of the strategy that contributed most."""
+    total: defaultdict[int, float] = defaultdict(float)
+    reason: dict[int, tuple[float, int | None]] = {}
+    for strategy, candidates in by_strategy.items():
+        best = max((score for score, _ in candidates.values()), default=0.0)
+        if best <= 0:
+            continue
+        for book, (score, because) in candidates.items():
+            part = weights.of(strategy) * score / best
+            total[book] += part
+            if part > reason.get(book, (-1.0, None))[0]:
+                reason[book] = (part, because)
+    return {book: (score, reason[book][1]) for book, score in total.items()}
+
+
+def rank(candidates: Candidates, strategy: Strategy, exclude: set[int], n: int) -> list[Recommendation]:
+    ordered = sorted(
+        ((book, score, because) for book, (score, because) in candidates.items() if book not in exclude),
+        key=lambda item: (-item[1], item[0]),
+    )
+    return [Recommendation(book, score, strategy, because) for book, score, because in ordered[:n]]
+
+
+Advance = Callable[[int], None]
