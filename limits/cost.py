@@ -40,7 +40,6 @@ from graphql import (
     GraphQLError,
     GraphQLField,
     GraphQLIncludeDirective,
-    GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLObjectType,
@@ -62,15 +61,11 @@ from graphql import (
     get_operation_ast,
     get_variable_values,
     is_abstract_type,
-    is_enum_type,
-    is_input_object_type,
-    is_interface_type,
     is_leaf_type,
-    is_object_type,
-    is_wrapping_type,
 )
 from graphql.execution.values import VariableValues
 
+from limits.introspected import introspected
 from limits.rules import QUERY_TOO_COMPLEX
 
 __all__ = ["CostWeights", "actual_cost", "requested_cost"]
@@ -344,7 +339,7 @@ class _Estimate:
             if named is None or is_leaf_type(named):
                 continue
             include_deprecated = self.arguments(field_def, node).get("includeDeprecated") is True
-            children = _introspect(self.schema, type_name, name, value, include_deprecated)
+            children = introspected(self.schema, type_name, name, value, include_deprecated)
             sub = _sub_selections(nodes)
             if isinstance(children, list):
                 cost += sum(self.introspection_cost(named.name, child, sub) for child in children)
@@ -408,43 +403,6 @@ def _list_items(type_: GraphQLType, size: int, default_size: int) -> int:
             sized = True
         current = current.of_type
     return items
-
-
-def _introspect(schema: GraphQLSchema, type_name: str, field_name: str, value: Any, deprecated: bool) -> Any:
-    """What an introspection field returns for `value`: a schema element, a list of them, or None."""
-
-    def current(items: Any) -> list[Any]:
-        return [i for i in items if deprecated or getattr(i, "deprecation_reason", None) is None]
-
-    if type_name == "__Schema":
-        if field_name == "types":
-            return list(schema.type_map.values())
-        if field_name == "directives":
-            return list(schema.directives)
-        if field_name in ("queryType", "mutationType", "subscriptionType"):
-            return getattr(schema, f"{field_name[: -len('Type')]}_type")
-    elif type_name == "__Type":
-        if field_name == "fields" and (is_object_type(value) or is_interface_type(value)):
-            return current(value.fields.values())
-        if field_name == "interfaces" and (is_object_type(value) or is_interface_type(value)):
-            return list(value.interfaces)
-        if field_name == "possibleTypes" and is_abstract_type(value):
-            return list(schema.get_possible_types(value))
-        if field_name == "enumValues" and is_enum_type(value):
-            return current(value.values.values())
-        if field_name == "inputFields" and is_input_object_type(value):
-            assert isinstance(value, GraphQLInputObjectType)
-            return current(value.fields.values())
-        if field_name == "ofType" and is_wrapping_type(value):
-            return value.of_type
-    elif type_name in ("__Field", "__Directive"):
-        if field_name == "args":
-            return current(value.args.values())
-        if field_name == "type":
-            return value.type
-    elif type_name == "__InputValue" and field_name == "type":
-        return value.type
-    return None
 
 
 def _cyclic_fragments(fragments: Mapping[str, FragmentDefinitionNode]) -> frozenset[str]:
