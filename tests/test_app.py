@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import error_codes
 from pydantic import SecretStr
+from support import error_codes
 
 from app import create_app
 from config import Settings
@@ -97,7 +97,7 @@ async def test_a_store_that_is_down_costs_only_its_fields(settings: Settings, st
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            from conftest import token_for
+            from support import token_for
 
             response = await http.post(
                 "/graphql",

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-from conftest import ROOT
+from support import ROOT
 
 # Lowest first. A module may import its own layer and those below, never one above. Each module is
 # placed by the longest prefix that names it; a module no prefix names fails the test.

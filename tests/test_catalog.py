@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import error_codes
+from support import error_codes
 
 BOOK_FIELDS = "id isbn title publishedYear price { amount currency } genres authors { id name } stock { onHand reserved available status }"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import Shop, error_codes
+from support import Shop, error_codes
 
 from auth.viewer import Role
 from checkout import LineRequest, checkout_for

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 import websockets
-from conftest import ROOT, ServerProcess, Shop, post_graphql, process_environment, token_for
+from support import ROOT, GraphQLClient, ServerProcess, Shop, process_environment, token_for
 
 from auth.viewer import Role
 from checkout import checkout_for
@@ -42,7 +42,7 @@ async def test_concurrent_orders_never_oversell(shop: Shop, servers: list[Server
             on_hand, reserved = await shop.stock(book)
 
             calls = [
-                post_graphql(client, shop.settings, PLACE, order_input(book), f"rush-{round_}-{n}")
+                GraphQLClient(client, shop.settings)(PLACE, order_input(book), as_=f"rush-{round_}-{n}")
                 for n, client in zip(range(CALLS), cycle(clients), strict=False)
             ]
             bodies = await asyncio.gather(*calls)
@@ -73,7 +73,7 @@ async def test_one_key_sent_twenty_times_at_once_makes_one_order(
     try:
         bodies = await asyncio.gather(
             *(
-                post_graphql(client, shop.settings, PLACE, variables, "eager-buyer")
+                GraphQLClient(client, shop.settings)(PLACE, variables, as_="eager-buyer")
                 for _, client in zip(range(20), cycle([*clients, shop.http]), strict=False)
             )
         )
@@ -100,7 +100,7 @@ async def test_recovery_finishes_what_a_killed_process_left(shop: Shop, point: s
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
             with pytest.raises(httpx.TransportError):  # the process died mid-order
-                await post_graphql(http, shop.settings, PLACE, order_input(book, 2), f"crash-{point}")
+                await GraphQLClient(http, shop.settings)(PLACE, order_input(book, 2), as_=f"crash-{point}")
         assert server.process.wait(timeout=10) != 0
     finally:
         server.stop()
@@ -157,7 +157,7 @@ async def test_a_subscriber_on_one_process_hears_a_change_made_on_another(
     book = shop.book_ids[40]
     await shop.set_available(book, 5)
     async with httpx.AsyncClient(base_url=servers[1].url, timeout=30) as http:
-        placed = await post_graphql(http, shop.settings, PLACE, order_input(book), "watcher")
+        placed = await GraphQLClient(http, shop.settings)(PLACE, order_input(book), as_="watcher")
     order_id = placed["data"]["placeOrder"]["order"]["id"]
 
     orders = await _subscribe(servers[0], shop, ORDER_STATUS, {"id": order_id}, "watcher")
@@ -260,7 +260,9 @@ async def test_a_rolling_restart_loses_no_accepted_order(shop: Shop, tmp_path_fa
                 variables = order_input(book, 1, idempotency_key=key)
                 for client in (to_old if n % 2 else to_new, to_new):
                     try:
-                        body = await post_graphql(client, shop.settings, PLACE, variables, f"rolling-{n % 7}")
+                        body = await GraphQLClient(client, shop.settings)(
+                            PLACE, variables, as_=f"rolling-{n % 7}"
+                        )
                     except (httpx.TransportError, AssertionError):
                         continue  # refused or cut off by the stopping process: send it again elsewhere
                     confirmed[key] = body["data"]["placeOrder"]["order"]["id"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ROOT, ServerProcess, Shop, token_for
+from support import ROOT, ServerProcess, Shop, token_for
 
 from auth.viewer import Role
 from schema.relay import to_global_id

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import GraphQLClient
+from support import GraphQLClient
 
 from auth.tokens import issue_token
 from checkout import checkout_for

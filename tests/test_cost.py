@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import error_codes, token_for
+from support import error_codes, token_for
 
 from config import Settings
 from datasources.stores import Stores
@@ -159,7 +159,7 @@ async def test_anonymous_clients_share_a_budget_by_address(small_budget: httpx.A
 
 
 async def test_a_budget_drained_on_one_process_throttles_on_another(shop: Any, tmp_path_factory: Any) -> None:
-    from conftest import ServerProcess
+    from support import ServerProcess
 
     limits = {"COST_BUCKET_SIZE": "100", "COST_RESTORE_RATE": "1", "MAX_QUERY_COST": "80"}
     first, second = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from conftest import error_codes
+from support import error_codes
 
 from auth.viewer import Role
 from datasources.stores import Stores

@@ -20,7 +20,6 @@ import httpx
 import pytest
 import schemathesis
 import sqlalchemy as sa
-from conftest import ROOT, Shop, token_for
 from graphql import (
     NameNode,
     NullValueNode,
@@ -35,6 +34,7 @@ from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 from schemathesis.graphql import nodes
 from schemathesis.schemas import BaseSchema
+from support import ROOT, Shop, token_for
 
 from auth.viewer import Role
 from schema.errors import MASKED_MESSAGE

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import error_codes, token_for
+from support import error_codes, token_for
 
 from auth.viewer import Role
 from config import Settings

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, ServerProcess, Shop, token_for
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from support import ROOT, ServerProcess, Shop, token_for
 from test_clients import CLIENTS, run_json
 
 from auth.viewer import Role

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import token_for
 from httpx_ws import WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
+from support import token_for
 
 from config import Settings
 from datasources.stores import Stores

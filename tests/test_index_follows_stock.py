@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import ROOT, Shop, app_with, http_to, post_graphql, process_environment
+from support import ROOT, GraphQLClient, Shop, app_with, http_to, process_environment
 
 import worker
 from auth.viewer import Role
@@ -95,7 +95,7 @@ class Storefront:
     async def gql(
         self, query: str, variables: dict[str, Any], subject: str | None = None, role: Role = Role.CUSTOMER
     ) -> dict[str, Any]:
-        body = await post_graphql(self.http, self.shop.settings, query, variables, subject, role)
+        body = await GraphQLClient(self.http, self.shop.settings)(query, variables, as_=subject, role=role)
         assert "errors" not in body, body
         data: dict[str, Any] = body["data"]
         return data
@@ -274,7 +274,7 @@ async def test_a_change_made_while_search_is_down_is_applied_when_it_returns(
             http_to(application) as http,
         ):
             front = Storefront(shop, stores, http, IndexFollower.of(stores))
-            down = await post_graphql(http, shop.settings, SEARCH, {"query": "a book"}, None)
+            down = await GraphQLClient(http, shop.settings)(SEARCH, {"query": "a book"}, as_=None)
             assert down["data"] == {"searchBooks": None}
             assert {e["extensions"]["code"] for e in down["errors"]} == {"SOURCE_UNAVAILABLE"}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from conftest import error_codes
 from pydantic import SecretStr
+from support import error_codes
 
 from auth.tokens import issue_token
 from auth.viewer import Role

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ServerProcess, Shop, app_with, error_codes, http_to, token_for
+from support import ServerProcess, Shop, app_with, error_codes, http_to, token_for
 
 from auth.viewer import Role
 from config import Settings

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import GraphQLClient, error_codes
+from support import GraphQLClient, error_codes
 
 from auth.viewer import Role
 from config import Settings
@@ -279,8 +279,8 @@ async def test_bad_input_is_refused_with_a_code(gql: GraphQLClient) -> None:
 async def test_a_store_that_never_sold_anything_shows_its_newest_books(
     settings: Settings, stores: Stores, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    from conftest import private_database
     from sqlalchemy.ext.asyncio import create_async_engine
+    from support import private_database
 
     from datasources.migrate import upgrade
     from datasources.orders.purchases import PurchaseHistory

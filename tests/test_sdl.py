@@ -3,8 +3,8 @@ both must match the code, and the clients' one must carry nothing of federation'
 
 from __future__ import annotations
 
-from conftest import ROOT
 from graphql import build_schema
+from support import ROOT
 
 from schema.root import schema
 from schema.sdl import client_sdl, subgraph_sdl

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import error_codes
 from prometheus_client import REGISTRY
+from support import error_codes
 
 from app import create_app
 from config import Settings

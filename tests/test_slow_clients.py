@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, Shop, process_environment
+from support import ROOT, Shop, process_environment
 
 TIMEOUT = "1"
 

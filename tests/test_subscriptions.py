@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from conftest import app_with, connect, token_for
 from httpx_ws import WebSocketDisconnect
 from redis.asyncio import Redis
+from starlette.applications import Starlette
+from support import app_with, connect, token_for
 
 from auth.tokens import issue_token
 from config import Settings
@@ -50,7 +51,7 @@ async def pubsub_connections(redis: Redis, settings: Settings) -> int:
 
 
 async def test_one_redis_connection_carries_every_subscription(
-    app: Any, stores: Stores, settings: Settings
+    app: Starlette, stores: Stores, settings: Settings
 ) -> None:
     bus: EventBus = services(app).checkout.events
     hub: EventHub = bus.hub
@@ -69,7 +70,7 @@ async def test_one_redis_connection_carries_every_subscription(
 
 
 async def test_a_connection_closed_right_after_subscribing_leaves_nothing_behind(
-    app: Any, settings: Settings
+    app: Starlette, settings: Settings
 ) -> None:
     # Cancelled while still subscribing to Redis: each must still end, and unsubscribe.
     bus: EventBus = services(app).checkout.events
@@ -96,7 +97,7 @@ async def tight(settings: Settings, stores: Stores) -> AsyncIterator[Any]:
 
 
 async def test_subscriptions_are_bounded_per_connection_and_per_client(
-    tight: Any, settings: Settings
+    tight: Starlette, settings: Settings
 ) -> None:
     subject = f"hoarder-{uuid.uuid4().hex[:6]}"
     token = token_for(settings, subject)
@@ -119,7 +120,7 @@ async def test_subscriptions_are_bounded_per_connection_and_per_client(
     )
 
 
-async def test_every_event_after_the_first_is_paid_for(tight: Any, settings: Settings) -> None:
+async def test_every_event_after_the_first_is_paid_for(tight: Starlette, settings: Settings) -> None:
     bus: EventBus = services(tight).checkout.events
     hub = bus.hub
     async with connect(tight, token_for(settings, f"listener-{uuid.uuid4().hex[:6]}")) as socket:
@@ -137,7 +138,7 @@ async def test_every_event_after_the_first_is_paid_for(tight: Any, settings: Set
     assert messages[-1]["type"] == "error" and messages[-1]["payload"][0]["extensions"]["code"] == "THROTTLED"
 
 
-async def test_a_connection_ends_when_its_token_expires(app: Any, settings: Settings) -> None:
+async def test_a_connection_ends_when_its_token_expires(app: Starlette, settings: Settings) -> None:
     token = issue_token(settings, "short-lived", ttl_seconds=2)
     async with connect(app, token) as socket:
         await subscribe(socket, "s", 9_400)

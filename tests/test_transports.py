@@ -15,9 +15,10 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import Socket, app_with, connect, token_for
 from httpx_ws import WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
+from starlette.applications import Starlette
+from support import Socket, app_with, connect, token_for
 
 from auth.viewer import Role
 from config import Settings
@@ -208,7 +209,7 @@ ATTACKS: dict[str, tuple[Role | None, dict[str, Any], str]] = {
 
 @pytest.mark.parametrize("case", list(ATTACKS))
 async def test_every_attack_is_refused_alike_over_http_and_websocket(
-    case: str, app: Any, client: httpx.AsyncClient, settings: Settings
+    case: str, app: Starlette, client: httpx.AsyncClient, settings: Settings
 ) -> None:
     role, payload, code = ATTACKS[case]
     token = token_for(settings, f"attacker-{case.replace(' ', '-')}", role) if role else None
@@ -223,7 +224,7 @@ async def test_every_attack_is_refused_alike_over_http_and_websocket(
 
 
 async def test_a_misspelt_field_gets_hints_only_where_introspection_is_allowed(
-    app: Any, client: httpx.AsyncClient, settings: Settings
+    app: Starlette, client: httpx.AsyncClient, settings: Settings
 ) -> None:
     payload = {"query": "{ books { edges { node { titel } } } }"}
     partner = token_for(settings, "explorer", Role.PARTNER)
@@ -233,7 +234,7 @@ async def test_a_misspelt_field_gets_hints_only_where_introspection_is_allowed(
     assert "Did you mean" in ws.messages[0]
 
 
-async def test_what_is_admitted_reports_its_cost_on_both(app: Any, client: httpx.AsyncClient) -> None:
+async def test_what_is_admitted_reports_its_cost_on_both(app: Starlette, client: httpx.AsyncClient) -> None:
     payload = {"query": "{ books(first: 3) { edges { node { title authors { name } } } } }"}
     http = await over_http(client, payload, None)
     async with connect(app) as socket:
@@ -243,7 +244,7 @@ async def test_what_is_admitted_reports_its_cost_on_both(app: Any, client: httpx
     assert ws.cost["actualQueryCost"] == http.cost["actualQueryCost"] > 0
 
 
-async def test_a_message_that_is_not_json_closes_the_connection_as_the_protocol_says(app: Any) -> None:
+async def test_a_message_that_is_not_json_closes_the_connection_as_the_protocol_says(app: Starlette) -> None:
     # A lone surrogate is not Unicode: the decoder refuses the message (over HTTP: a 400).
     message = '{"id": "1", "type": "subscribe", "payload": {"query": "{ genres { name } }", "x": "\\ud800"}}'
     async with connect(app) as socket:
@@ -254,7 +255,7 @@ async def test_a_message_that_is_not_json_closes_the_connection_as_the_protocol_
 
 
 async def test_a_nul_in_an_idempotency_key_changes_nothing(
-    app: Any, client: httpx.AsyncClient, settings: Settings, stores: Stores
+    app: Starlette, client: httpx.AsyncClient, settings: Settings, stores: Stores
 ) -> None:
     # PostgreSQL would refuse it with an error naming the statement, its constraint and parameters.
     payload = {
@@ -320,7 +321,7 @@ async def test_the_budget_is_charged_on_the_websocket(strict: Any, settings: Set
 
 
 @pytest.mark.parametrize("authorization", ["Basic dXNlcjpwYXNz", "Bearer not-a-token", "Bearer "])
-async def test_a_bad_authorization_in_connection_init_is_refused(app: Any, authorization: str) -> None:
+async def test_a_bad_authorization_in_connection_init_is_refused(app: Starlette, authorization: str) -> None:
     transport = ASGIWebSocketTransport(app=app)
     async with (
         httpx.AsyncClient(transport=transport, base_url="http://bookgraph.test") as http,
