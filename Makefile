@@ -25,7 +25,7 @@ $(GRAPHIQL): $(STAMP) $(wildcard clients/graphiql/*)
 	if [ -d clients/node_modules ]; then cd clients && node graphiql/build.mjs; \
 	else echo "npm not found: GraphiQL is not built, and /graphql tells browsers so"; fi
 
-# Chromium for the browser test (tests/test_graphiql.py), from Debian's packages where this runs as
+# Chromium for the browser test (tests/gateway/test_graphiql.py), from Debian's packages where this runs as
 # root with apt-get (CI); elsewhere install it yourself, or that test is skipped and says why.
 browser:
 	@command -v chromium >/dev/null || \

@@ -151,7 +151,7 @@ async def shop(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="session")
 def page_origin() -> str:
-    """A browser page's origin that the first of `servers` allows (CORS): tests/test_graphiql.py."""
+    """A browser page's origin that the first of `servers` allows (CORS): tests/gateway/test_graphiql.py."""
     return f"http://localhost:{free_port()}"
 
 

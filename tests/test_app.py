@@ -44,7 +44,7 @@ async def test_request_id_is_echoed_or_made_and_logged(
 
 async def test_graphiql_is_served_to_browsers(client: httpx.AsyncClient) -> None:
     page = await client.get("/graphql", headers={"Accept": "text/html"})
-    # Unbuilt (no npm), the page says how to build it; tests/test_graphiql.py checks the rest.
+    # Unbuilt (no npm), the page says how to build it; tests/gateway/test_graphiql.py checks the rest.
     assert page.status_code == (200 if GraphiQL.load().built else 503) and "graphiql" in page.text.lower()
 
 
