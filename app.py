@@ -23,7 +23,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from auth.middleware import BearerTokenBackend, unauthenticated_response
-from checkout import checkout_for
+from checkout.saga import checkout_for
 from config import Settings, get_settings
 from datasources.embedded import with_embedded_stores
 from datasources.orders.rows import OrderStatus
@@ -32,7 +32,7 @@ from datasources.redis.documents import DocumentStore
 from datasources.redis.events import EventBus
 from datasources.redis.recommendations import RecommendationCache
 from datasources.stores import Stores
-from embeddings import Model
+from embeddings.model import Model
 from errors import (
     SourceUnavailable,
 )
@@ -45,16 +45,13 @@ from gateway.origins import Origins
 from gateway.persisted import MANIFEST_PATH, Manifest, PersistedQueries
 from gateway.services import Services, services
 from gateway.view import GraphQLApp
-from indexing import IndexFollower
+from ingest.indexing import IndexFollower
 from limits import CostWeights, Limits
-from observability import (
-    RequestContextMiddleware,
-    configure_logging,
-)
+from observability.telemetry import RequestContextMiddleware, configure_logging
+from observability.tracing import configure_tracing
 from recommendations.recommender import recommender_for
 from schema.relations import field_costs
 from schema.root import build_schema, schema
-from tracing import configure_tracing
 
 log = logging.getLogger("bookgraph")
 

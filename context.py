@@ -11,14 +11,14 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from auth.viewer import Viewer
-from checkout import Checkout
+from checkout.saga import Checkout
 from config import Settings
 from datasources.inventory.source import InventorySource
 from datasources.orders.source import OrdersSource
 from datasources.redis.events import EventBus
 from datasources.search.source import SearchSource
 from datasources.stores import Stores
-from embeddings import Model
+from embeddings.model import Model
 from recommendations.recommender import Recommender
 
 

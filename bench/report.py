@@ -39,7 +39,7 @@ def print_results(console: Console, report: dict[str, Any], results: list[Result
 
 def print_search_quality(console: Console, settings: Settings, scale: float) -> None:
     from datasources.stores import Stores
-    from embeddings import get_embedder
+    from embeddings.model import get_embedder
 
     async def main() -> list[QualityRow]:
         await prepare(settings, scale, index=True)

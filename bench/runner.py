@@ -78,10 +78,10 @@ async def prepare(
     from datasources.inventory.source import InventorySource
     from datasources.measuring import customers_by_order_count, row_counts, sample_book_ids, server_versions
     from datasources.stores import Stores
-    from indexing import index_catalog
-    from progress import bars
+    from ingest.indexing import index_catalog
+    from ingest.seeding import seed_demo
+    from observability.progress import bars
     from recommendations.recommender import recommender_for
-    from seeding import seed_demo
 
     books, customers, orders = dataset(scale)
     stores = Stores.open(settings)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datasources.inventory.source import InventorySource
 from datasources.measuring import keyword_search
 from datasources.stores import Stores
-from embeddings import Embedder
+from embeddings.model import Embedder
 
 # (query, the genre a relevant book has)
 LABELLED: tuple[tuple[str, str], ...] = (

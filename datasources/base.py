@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from errors import SourceUnavailable
-from observability import LOADER_BATCH_SIZE, STORE_STATEMENTS
+from observability.telemetry import LOADER_BATCH_SIZE, STORE_STATEMENTS
 
 # A database as the layers above datasources name it: they hand it to a datasource, never drive it.
 Engine = AsyncEngine

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
 
-from checkout import Checkout
+from checkout.saga import Checkout
 from config import Settings
 from datasources.stores import Stores
-from embeddings import Model
+from embeddings.model import Model
 from gateway.admission import Admission
 from gateway.caching import CachePolicies
 from gateway.persisted import PersistedQueries

@@ -40,7 +40,7 @@ from gateway.media import negotiate, status_for
 from gateway.origins import Origins
 from gateway.services import services
 from gateway.websocket import AdmittedTransportWSHandler, TextFrames
-from observability import GRAPHQL_OPERATION_SECONDS, GRAPHQL_OPERATIONS, REQUEST_FACTS, REQUEST_ID
+from observability.telemetry import GRAPHQL_OPERATION_SECONDS, GRAPHQL_OPERATIONS, REQUEST_FACTS, REQUEST_ID
 from schema.errors import present_all, refused_before_execution
 
 METHODS = "GET, POST"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from checkout import LineRequest, Problem, ProblemCode, Result
+from checkout.saga import LineRequest, Problem, ProblemCode, Result
 from context import Info
 from datasources.orders.rows import OrderRow, OrderStatus
 from errors import BadUserInput, Forbidden, NotFound

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from context import Info
-from embeddings import normalise_query
+from embeddings.model import normalise_query
 from errors import BadUserInput
 from resolvers.books import book_filter
 from schema.books import Book, BookFilterInput, BookRecommendation, recommended_books

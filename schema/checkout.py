@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from checkout import Problem, ProblemCode
+from checkout.saga import Problem, ProblemCode
 from context import Info
 from datasources.orders.rows import OrderStatus
 from schema.books import Book, Stock

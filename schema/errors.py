@@ -9,7 +9,7 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionResult
 
 from errors import BookgraphError, ErrorCode
-from observability import GRAPHQL_ERRORS, REQUEST_ID
+from observability.telemetry import GRAPHQL_ERRORS, REQUEST_ID
 
 log = logging.getLogger("bookgraph.errors")
 

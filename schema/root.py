@@ -12,6 +12,7 @@ from strawberry.types.info import Info as FederationInfo
 
 from auth.permissions import IsAdmin, IsCustomer, IsSignedIn
 from errors import BadUserInput
+from observability.tracing import OperationTracing
 from resolvers import books as catalog
 from resolvers import checkout, live
 from resolvers import node as nodes
@@ -30,7 +31,6 @@ from schema.orders import Customer, Order
 from schema.relations import cost
 from schema.relay import Connection, Node
 from schema.search import BookSearchConnection
-from tracing import OperationTracing
 
 # Sized to the number of distinct operations clients send, so repeated queries skip
 # parsing and validation (the largest fixed cost of a small query).

@@ -27,7 +27,7 @@ from support import (
 
 from config import Settings
 from datasources.stores import Stores
-from embeddings import Embedder, get_embedder
+from embeddings.model import Embedder, get_embedder
 
 
 @pytest.fixture(scope="session")
@@ -80,8 +80,8 @@ def embedder() -> Embedder:
 
 @pytest.fixture(scope="session")
 async def stores(settings: Settings, embedder: Embedder) -> AsyncIterator[Stores]:
-    from indexing import build_index
-    from seeding import seed_demo
+    from ingest.indexing import build_index
+    from ingest.seeding import seed_demo
 
     stores = Stores.open(settings)
     await stores.migrate()
@@ -121,7 +121,7 @@ def count_statements() -> Iterator[type[StatementCounter]]:
 @pytest.fixture(scope="session")
 async def shop(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Shop]:
     from app import create_app
-    from seeding import seed_demo
+    from ingest.seeding import seed_demo
 
     async with private_database("shop", tmp_path_factory) as url:
         data_dir = tmp_path_factory.mktemp("shop")

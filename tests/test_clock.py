@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from support import GraphQLClient
 
 from auth.tokens import issue_token
-from checkout import checkout_for
+from checkout.saga import checkout_for
 from config import Settings
 from datasources.orders.ledger import NewLine, OrderLedger
 from datasources.stores import Stores

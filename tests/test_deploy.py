@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from typer.testing import CliRunner
 
-from cli import app as cli
+from cli.commands import app as cli
 from config import Settings
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from embeddings import Embedder, normalise_query
+from embeddings.model import Embedder, normalise_query
 
 
 def test_queries_go_through_onnx_runtime_with_the_same_vectors(embedder: Embedder) -> None:

@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tracing import OperationTracing, configure_tracing
+from observability.tracing import OperationTracing, configure_tracing
 
 
 def test_the_extension_adds_no_per_field_hook() -> None:

@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from datasources.base import fail_open
 from datasources.redis import STORE
-from observability import RECOMMENDATION_CACHE
+from observability.telemetry import RECOMMENDATION_CACHE
 
 # [[book id, score], ...] best first
 Scored = list[tuple[int, float]]

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from datasources.base import store_errors
 from datasources.filters import BookFilter
 from errors import SourceUnavailable
-from observability import STORE_STATEMENTS
+from observability.telemetry import STORE_STATEMENTS
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from aiodataloader import DataLoader
 from datasources.base import loader
 from datasources.filters import BookFilter
 from datasources.search.index import STORE, Hit, VectorIndex
-from embeddings import Model
+from embeddings.model import Model
 
 SimilarKey = tuple[int, int]  # (book id, how many)
 

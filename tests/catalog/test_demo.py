@@ -13,7 +13,7 @@ from catalog import demo
 from catalog.demo import GENRES, generate_catalog, generate_customers, generate_orders
 from catalog.records import BookRecord, CustomerRecord, OrderRecord
 from catalog.vocabulary import Genre, Template
-from cli import DEFAULT_BOOKS
+from cli.commands import DEFAULT_BOOKS
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 STOPWORDS = frozenset(

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from support import Shop, error_codes
 
 from auth.viewer import Role
-from checkout import LineRequest, checkout_for
+from checkout.faults import Faults
+from checkout.saga import LineRequest, checkout_for
 from datasources.inventory.source import InventorySource
 from errors import SourceUnavailable
-from faults import Faults
 from schema.relay import pk_of, to_global_id
 
 PLACE = """

@@ -20,7 +20,7 @@ import websockets
 from support import ROOT, GraphQLClient, ServerProcess, Shop, process_environment, token_for
 
 from auth.viewer import Role
-from checkout import checkout_for
+from checkout.saga import checkout_for
 from schema.relay import pk_of, to_global_id
 
 PLACE = """mutation ($input: PlaceOrderInput!) {

@@ -22,9 +22,10 @@ import pytest
 import sqlalchemy as sa
 from support import ROOT, GraphQLClient, Shop, app_with, http_to, process_environment
 
-import worker
 from auth.viewer import Role
-from checkout import LineRequest, checkout_for
+from checkout.faults import Faults
+from checkout.saga import LineRequest, checkout_for
+from cli import worker
 from config import Settings
 from datasources.filters import BookFilter
 from datasources.inventory.bulk import BookDocument, book_documents
@@ -34,10 +35,9 @@ from datasources.search.edge import EdgeIndex
 from datasources.search.index import VectorIndex
 from datasources.search.server import ClientIndex
 from datasources.stores import Stores
-from embeddings import Embedder
+from embeddings.model import Embedder
 from errors import SourceUnavailable
-from faults import Faults
-from indexing import IndexFollower, build_index, content_hash, point
+from ingest.indexing import IndexFollower, build_index, content_hash, point
 from schema.relay import pk_of, to_global_id
 
 # Shop books no other test moves.

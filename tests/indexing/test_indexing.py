@@ -18,8 +18,8 @@ from datasources.inventory.bulk import write_books
 from datasources.inventory.tables import books
 from datasources.migrate import upgrade
 from datasources.search.edge import EdgeIndex
-from embeddings import Embedder, Model
-from indexing import IndexFollower, IndexReport, build_index
+from embeddings.model import Embedder, Model
+from ingest.indexing import IndexFollower, IndexReport, build_index
 
 CATALOG = [
     BookRecord(

@@ -15,7 +15,7 @@ from functools import lru_cache
 from threading import Lock
 from typing import Any
 
-from observability import EMBEDDING_CACHE, EMBEDDING_SECONDS
+from observability.telemetry import EMBEDDING_CACHE, EMBEDDING_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class Embedder:
         )
         query_encoder = None
         try:
-            from onnx_query import OnnxQueryEncoder
+            from embeddings.onnx_query import OnnxQueryEncoder
 
             query_encoder = OnnxQueryEncoder.export(model)
         except Exception:  # an optional speed-up: torch answers queries if the export fails

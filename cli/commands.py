@@ -17,8 +17,8 @@ from auth.tokens import issue_token
 from auth.viewer import Role
 from config import ROOT, Settings, get_settings
 from datasources.embedded import with_embedded_stores
-from observability import configure_logging
-from progress import bars
+from observability.progress import bars
+from observability.telemetry import configure_logging
 
 app = typer.Typer(help="bookgraph: one GraphQL API over the bookstore's stores.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -64,7 +64,7 @@ def seed(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 42,
 ) -> None:
     """Load the deterministic demo data. Re-running it updates rows instead of duplicating them."""
-    from seeding import seed_demo
+    from ingest.seeding import seed_demo
 
     settings = _settings()
     with bars(console) as track:
@@ -81,7 +81,7 @@ def index(
 ) -> None:
     """Embed the catalog into the search store. Incremental: only changed books are re-embedded,
     points of deleted books are removed, and an interrupted run resumes where it stopped."""
-    from indexing import index_catalog
+    from ingest.indexing import index_catalog
 
     with bars(console) as track:
         report = _run(_settings(), lambda stores: index_catalog(stores, track, batch_size=batch_size))
@@ -122,7 +122,7 @@ def import_catalog(
 
     async def work(stores: Any) -> int:
         from errors import SourceUnavailable
-        from indexing import index_catalog
+        from ingest.indexing import index_catalog
 
         with bars(console) as track:
             written = await write_books(stores.inventory, good_rows(), track("books", None))
@@ -183,9 +183,9 @@ def serve(
 
     async def prepare(stores: Any) -> None:
         from datasources.inventory.bulk import book_count
-        from indexing import index_catalog
+        from ingest.indexing import index_catalog
+        from ingest.seeding import seed_demo
         from recommendations.recommender import recommender_for
-        from seeding import seed_demo
 
         with bars(console) as track:
             if await book_count(stores.inventory) == 0:
@@ -247,7 +247,7 @@ def run_worker(
 ) -> None:
     """Finish interrupted checkouts: PENDING orders are completed or rejected, and stock still held
     for a decided order follows its decision. Runs at start-up, then every RECOVERY_INTERVAL_SECONDS."""
-    import worker
+    from cli import worker
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_json)

@@ -9,12 +9,12 @@ import logging
 from dataclasses import asdict
 from datetime import timedelta
 
-from checkout import RecoveryReport, checkout_for
+from checkout.saga import RecoveryReport, checkout_for
 from config import Settings
 from datasources.stores import Stores
-from embeddings import Model
+from embeddings.model import Model
 from errors import SourceUnavailable
-from indexing import IndexFollower
+from ingest.indexing import IndexFollower
 from recommendations.recommender import recommender_for
 
 log = logging.getLogger("bookgraph.worker")

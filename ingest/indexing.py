@@ -24,9 +24,9 @@ from datasources.inventory.bulk import BookDocument, book_count, book_documents,
 from datasources.inventory.stock import StockLedger
 from datasources.search.index import BookPoint, VectorIndex
 from datasources.stores import Stores
-from embeddings import MODEL_NAME, Embedder, get_embedder
+from embeddings.model import MODEL_NAME, Embedder, get_embedder
 from errors import SourceUnavailable
-from progress import Track, silent
+from observability.progress import Track, silent
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from datasources.inventory.bulk import write_books
 from datasources.inventory.stock import StockLedger
 from datasources.orders.bulk import open_order_lines, write_customers, write_orders
 from datasources.stores import Stores
-from progress import Track, silent
+from observability.progress import Track, silent
 
 
 async def seed_demo(

@@ -24,6 +24,7 @@ from enum import StrEnum
 
 import orjson
 
+from checkout.faults import NONE, Faults
 from clock import SYSTEM, Clock
 from config import Settings
 from datasources.inventory.rows import BookRow, StockRow
@@ -33,8 +34,7 @@ from datasources.orders.ledger import NewLine, OrderLedger, Transition
 from datasources.orders.rows import OrderRow, OrderStatus
 from datasources.redis.events import EventBus, OrderStatusChanged, StockChanged
 from datasources.stores import Stores
-from faults import NONE, Faults
-from indexing import IndexFollower
+from ingest.indexing import IndexFollower
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The `bookgraph` command (`commands`) and the background worker it runs (`worker`)."""

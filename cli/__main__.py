@@ -1,0 +1,5 @@
+"""`python -m cli`: the `bookgraph` command."""
+
+from cli.commands import app
+
+app()
