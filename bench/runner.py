@@ -148,6 +148,9 @@ def start_server(settings: Settings, options: Options, secret: str) -> subproces
         "ACCESS_LOG": "false",
         "LOG_LEVEL": "WARNING",
         "GRAPHIQL": "false",
+        # The index is built before measuring when a workload searches, and not needed otherwise:
+        # the server must not embed a catalog in the background while it is being measured.
+        "INDEX_FOLLOW_INTERVAL_SECONDS": "86400",
     }
     command = [
         sys.executable, "-m", "uvicorn", "app:app_from_environment", "--factory",
