@@ -142,6 +142,9 @@ def actual_cost(
 
 _SelectionSets = tuple[SelectionSetNode, ...]
 _Fields = dict[str, list[FieldNode]]
+# An object's fields as the actual cost reads them: (key, extra weight) for those with one, and
+# (key, named type, sub-selections) for those holding objects.
+_Shape = tuple[tuple[tuple[str, int], ...], tuple[tuple[str, GraphQLType, _SelectionSets], ...]]
 
 
 class _Estimate:
@@ -165,6 +168,8 @@ class _Estimate:
         self.collected: dict[tuple[str, tuple[int, ...]], _Fields] = {}
         self.object_costs: dict[tuple[str, tuple[int, ...], int | None], int] = {}
         self.introspection_costs: dict[tuple[str, int, tuple[int, ...]], int] = {}
+        self.shapes: dict[tuple[str, tuple[int, ...]], _Shape] = {}
+        self.possible_by_name: dict[str, Sequence[GraphQLObjectType]] = {}
 
     @classmethod
     def of(
@@ -353,31 +358,64 @@ class _Estimate:
     def actual_fields(
         self, type_: GraphQLObjectType, selection_sets: _SelectionSets, data: dict[str, Any]
     ) -> int:
+        extras, children = self.shape(type_, selection_sets)
         cost = 0
-        for key, nodes in self.collect(type_, selection_sets).items():
-            if key not in data:
-                continue
-            name = nodes[0].name.value
-            field_def = self.field_def(type_, name)
-            if field_def is None:
-                continue
-            cost += self.weights.extra(self.schema, type_, name)
-            named = get_named_type(field_def.type)
-            if named is not None and not is_leaf_type(named):
-                cost += self.actual_value(named, _sub_selections(nodes), data[key])
+        for key, extra in extras:
+            if key in data:
+                cost += extra
+        for key, named, sub in children:
+            value = data.get(key)
+            if value is not None:
+                cost += self.actual_value(named, sub, value)
         return cost
 
     def actual_value(self, type_: GraphQLType, selection_sets: _SelectionSets, value: Any) -> int:
         if isinstance(value, list):
-            return sum(self.actual_value(type_, selection_sets, item) for item in value)
+            cost = 0
+            for item in value:
+                if item is not None:
+                    cost += self.actual_value(type_, selection_sets, item)
+            return cost
         if not isinstance(value, dict):
             return 0
-        candidates = self.possible_types(type_)
-        if len(candidates) > 1:
-            typename = self._typename(candidates, selection_sets, value)
-            if typename is not None:
-                candidates = [typename]
+        candidates = self.possible(type_)
+        if len(candidates) == 1:
+            return 1 + self.actual_fields(candidates[0], selection_sets, value)
+        typename = self._typename(candidates, selection_sets, value)
+        if typename is not None:
+            return 1 + self.actual_fields(typename, selection_sets, value)
         return max((1 + self.actual_fields(t, selection_sets, value) for t in candidates), default=0)
+
+    def shape(self, type_: GraphQLObjectType, selection_sets: _SelectionSets) -> _Shape:
+        """What counts in a returned object of `type_`, worked out once per selection: the response
+        keys with an extra weight, and those holding objects (with their type and sub-selections)."""
+        key = (type_.name, tuple(map(id, selection_sets)))
+        shape = self.shapes.get(key)
+        if shape is not None:
+            return shape
+        extras: list[tuple[str, int]] = []
+        children: list[tuple[str, GraphQLType, _SelectionSets]] = []
+        for response_key, nodes in self.collect(type_, selection_sets).items():
+            name = nodes[0].name.value
+            field_def = self.field_def(type_, name)
+            if field_def is None:
+                continue
+            extra = self.weights.extra(self.schema, type_, name)
+            if extra:
+                extras.append((response_key, extra))
+            named = get_named_type(field_def.type)
+            if named is not None and not is_leaf_type(named):
+                children.append((response_key, named, _sub_selections(nodes)))
+        shape = self.shapes[key] = (tuple(extras), tuple(children))
+        return shape
+
+    def possible(self, type_: GraphQLType) -> Sequence[GraphQLObjectType]:
+        found = self.possible_by_name.get(type_.name) if hasattr(type_, "name") else None
+        if found is None:
+            found = self.possible_types(type_)
+            if hasattr(type_, "name"):
+                self.possible_by_name[type_.name] = found
+        return found
 
     def _typename(
         self, candidates: Sequence[GraphQLObjectType], selection_sets: _SelectionSets, value: dict[str, Any]
