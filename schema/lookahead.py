@@ -4,7 +4,6 @@ applied), so a resolver can load its children's relations at once (`schema.relat
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from graphql import (
     FieldNode,
@@ -15,7 +14,7 @@ from graphql import (
     InlineFragmentNode,
     SelectionNode,
 )
-from graphql.execution.values import get_directive_values
+from graphql.execution.values import VariableValues, get_directive_values
 
 from context import Info
 
@@ -24,10 +23,13 @@ Selection = dict[str, "Selection"]  # field name → what is selected below it (
 
 def lookahead(info: Info) -> Selection:
     raw = info._raw_info
+    variables = raw.variable_values
+    if isinstance(variables, dict):  # Strawberry hands resolvers the coerced values as a plain dict
+        variables = VariableValues(sources={}, coerced=variables)
     tree: Selection = {}
     for node in raw.field_nodes:
         if node.selection_set:
-            _merge(tree, node.selection_set.selections, raw.fragments, raw.variable_values)
+            _merge(tree, node.selection_set.selections, raw.fragments, variables)
     return tree
 
 
@@ -41,7 +43,7 @@ def _merge(
     tree: Selection,
     selections: Iterable[SelectionNode],
     fragments: dict[str, FragmentDefinitionNode],
-    variables: Any,  # graphql-core 3.3: VariableValues; 3.2: a dict
+    variables: VariableValues,
 ) -> None:
     for node in selections:
         if not _included(node, variables):
@@ -56,7 +58,7 @@ def _merge(
             _merge(tree, fragments[node.name.value].selection_set.selections, fragments, variables)
 
 
-def _included(node: SelectionNode, variables: Any) -> bool:
+def _included(node: SelectionNode, variables: VariableValues) -> bool:
     if not node.directives:
         return True
     skip = get_directive_values(GraphQLSkipDirective, node, variables)
