@@ -15,7 +15,7 @@ from support import ROOT, app_with, http_to, token_for
 from auth.viewer import Role
 from config import Settings
 from datasources.stores import Stores
-from schema.execution import plain_leaf
+from schema.execution import plain_field
 from schema.relay import to_global_id
 from schema.root import schema
 
@@ -125,17 +125,21 @@ async def test_inline_execution_answers_as_the_reference_does(
     assert {e["extensions"]["code"] for e in got.get("errors", [])} <= {"BAD_USER_INPUT", "NOT_FOUND"}
 
 
-def test_only_plain_leaf_fields_are_read_inline() -> None:
+def test_only_fields_that_read_an_attribute_are_read_inline() -> None:
     book = schema._schema.get_type("Book")
     order = schema._schema.get_type("Order")
     customer = schema._schema.get_type("Customer")
-    assert plain_leaf(book, "title") is not None and plain_leaf(order, "status") is not None
-    # A relation, an object, a field with arguments, one with a resolver: the reference way.
-    assert plain_leaf(book, "authors") is None
-    assert plain_leaf(book, "price") is None
-    assert plain_leaf(book, "similarBooks") is None
-    assert plain_leaf(customer, "orders") is None
-    assert plain_leaf(order, "lines") is None
+    edge = schema._schema.get_type("BookEdge")
+    assert plain_field(book, "title") is not None and plain_field(order, "status") is not None
+    assert plain_field(book, "price") is not None and plain_field(edge, "node") is not None
+    # A declared relation is read inline from what its parent list prefetched (else resolved).
+    authors, lines = plain_field(book, "authors"), plain_field(order, "lines")
+    assert authors is not None and authors.relation is not None and authors.is_list
+    assert lines is not None and lines.relation is not None
+    # Fields with a resolver or arguments, an interface: the reference way.
+    assert plain_field(book, "similarBooks") is None
+    assert plain_field(customer, "orders") is None
+    assert plain_field(schema._schema.query_type, "node") is None
 
 
 def test_the_trusted_queries_are_all_compared() -> None:
