@@ -185,10 +185,7 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
                 await state.stores.close()
 
     batching = StrawberryConfig(batching_config={"max_operations": settings.http_batch_max})
-    reference = settings.execution == "reference"
-    executable = (
-        build_schema(config=batching, reference=reference) if settings.http_batch_max or reference else schema
-    )
+    executable = build_schema(config=batching) if settings.http_batch_max else schema
     backend = BearerTokenBackend(settings)
     origins = Origins.of(settings)
     graphiql = GraphiQL.load() if settings.serves_graphiql else None

@@ -128,9 +128,6 @@ class Settings(BaseSettings):
     cost_restore_rate: float = Field(default=500.0, gt=0)
     # Several operations in one HTTP request (a JSON array): off unless this is above 0.
     http_batch_max: int = Field(default=0, ge=0, le=50)
-    # "inline" reads plain scalar fields without graphql-core's per-field machinery; "reference"
-    # runs every field through it (the same answers: tests/schema/test_execution.py).
-    execution: Literal["inline", "reference"] = "inline"
 
     # On SIGTERM: stop accepting, let requests in flight finish for at most this long, then close
     # what is left (subscriptions get a WebSocket close and reconnect elsewhere).

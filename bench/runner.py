@@ -7,6 +7,7 @@ generator does not steal the server's CPU; timings live here and never in the te
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import platform
@@ -145,12 +146,18 @@ def start_server(settings: Settings, options: Options, secret: str) -> subproces
         "QDRANT_URL": settings.qdrant_url or "",
         "DATA_DIR": str(settings.data_dir),  # where the embedded search shard lives
         "JWT_SECRET": secret,
+        # Production serves /metrics to its token only; the harness reads statements from it.
+        "METRICS_TOKEN": metrics_token(secret),
         "ACCESS_LOG": "false",
         "LOG_LEVEL": "WARNING",
         "GRAPHIQL": "false",
         # The index is built before measuring when a workload searches, and not needed otherwise:
         # the server must not embed a catalog in the background while it is being measured.
         "INDEX_FOLLOW_INTERVAL_SECONDS": "86400",
+        # Load from one address would drain an anonymous client's cost budget in a second: the
+        # harness measures the server, not its throttle (tests/gateway/test_cost.py covers that).
+        "COST_BUCKET_SIZE": str(10**12),
+        "COST_RESTORE_RATE": str(10**9),
     }
     command = [
         sys.executable, "-m", "uvicorn", "app:app_from_environment", "--factory",
@@ -172,9 +179,16 @@ def start_server(settings: Settings, options: Options, secret: str) -> subproces
     raise RuntimeError("the server did not become ready in 120 s")
 
 
-def scrape(port: int) -> Counter[str]:
+def metrics_token(secret: str) -> str:
+    return hashlib.sha256(f"metrics:{secret}".encode()).hexdigest()
+
+
+def scrape(port: int, secret: str) -> Counter[str]:
     """Statements per store and GraphQL requests served, from /metrics."""
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    headers = {"Authorization": f"Bearer {metrics_token(secret)}"}
+    response = httpx.get(f"http://127.0.0.1:{port}/metrics", headers=headers, timeout=5)
+    response.raise_for_status()
+    text = response.text
     totals: Counter[str] = Counter()
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -272,9 +286,9 @@ def measure(workload: Workload, options: Options, settings: Settings, secret: st
     script = lua_script(workload, secret, scratch)
     # Warm pools, the parser cache and (for cached workloads) the embedding cache; not measured.
     wrk(lua_script(workload, secret, scratch, warmup=True), options, options.warmup)
-    before = scrape(options.port)
+    before = scrape(options.port, secret)
     summary = wrk(script, options, options.duration)
-    after = scrape(options.port)
+    after = scrape(options.port, secret)
     served = after["requests"] - before["requests"]
     per_request = (
         {

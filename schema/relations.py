@@ -25,7 +25,6 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.types.base import get_object_definition
-from strawberry.types.field import StrawberryField
 from strawberry.utils.str_converters import to_camel_case
 
 from context import Context, Info
@@ -37,7 +36,6 @@ V = TypeVar("V")
 COST = "cost"  # the key of a field's extra cost weight in its Strawberry metadata
 _RELATION = "relation"  # the key of a field's Relation in its Strawberry metadata
 _MISSING = object()
-PREFETCH_MISSING = _MISSING
 
 
 @dataclasses.dataclass(frozen=True, eq=False, slots=True)
@@ -84,20 +82,6 @@ def relation(
         description=description,
         metadata={_RELATION: relation, COST: relation.cost},
     )
-
-
-def declared_relation(field: StrawberryField) -> Relation[Any, Any] | None:
-    """The relation a field was declared from, if it was."""
-    found = field.metadata.get(_RELATION)
-    return found if isinstance(found, Relation) else None
-
-
-def prefetched_value(owner: object, relation: Relation[Any, Any]) -> Any:
-    """What a parent list loaded for `owner` (PREFETCH_MISSING when nothing, or an error)."""
-    if not isinstance(owner, Prefetched):
-        return PREFETCH_MISSING
-    value = owner.prefetched.get(relation, PREFETCH_MISSING)
-    return PREFETCH_MISSING if isinstance(value, BaseException) else value
 
 
 def cost(weight: int) -> dict[str, int]:

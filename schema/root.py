@@ -8,7 +8,6 @@ from typing import Any
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.federation.schema import FederationAny
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.info import Info as FederationInfo
 
 from auth.permissions import IsAdmin, IsCustomer, IsSignedIn
@@ -28,7 +27,6 @@ from schema.checkout import (
     SetOrderStatusPayload,
     StockChange,
 )
-from schema.execution import InlineExecutionContext
 from schema.orders import Customer, Order
 from schema.relations import cost
 from schema.relay import Connection, Node
@@ -134,8 +132,7 @@ class BookgraphSchema(strawberry.federation.Schema):
         return super().entities_resolver(info, [FederationAny(dict(r)) for r in representations])  # type: ignore[call-overload]
 
 
-def build_schema(*, reference: bool = False, **kwargs: Any) -> strawberry.Schema:
-    """`reference`: every field through graphql-core's own execution (schema.execution)."""
+def build_schema(**kwargs: Any) -> strawberry.Schema:
     # An Apollo Federation 2 subgraph as well: Book, Author, Customer and Order are entities keyed
     # by their global ID, so a router can put bookgraph beside other teams' graphs.
     return BookgraphSchema(
@@ -151,9 +148,6 @@ def build_schema(*, reference: bool = False, **kwargs: Any) -> strawberry.Schema
             OperationTracing,
         ],
         federation_version="2.5",
-        execution_context_class=StrawberryGraphQLCoreExecutionContext
-        if reference
-        else InlineExecutionContext,
         **kwargs,
     )
 

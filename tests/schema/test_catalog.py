@@ -204,3 +204,18 @@ async def test_genre_pages_match_across_query_plans(gql: Any) -> None:
 async def test_malformed_input_found_by_fuzzing_is_a_coded_client_error(gql: Any, query: str) -> None:
     body = await gql(query, as_="demo-customer-1")
     assert error_codes(body) == ["BAD_USER_INPUT"], body
+
+
+@pytest.mark.parametrize("full", [True, False])
+async def test_include_and_skip_on_variables_apply_below_a_list(gql: Any, full: bool) -> None:
+    # The list prefetches its books' relations from what is selected: directives on variables
+    # decide that selection, as they decide the response.
+    body = await gql(
+        """query ($full: Boolean!) { books(first: 3) { edges { node {
+             title authors @include(if: $full) { name } stock @skip(if: $full) { onHand } } } } }""",
+        {"full": full},
+    )
+    assert "errors" not in body, body
+    nodes = [edge["node"] for edge in body["data"]["books"]["edges"]]
+    assert len(nodes) == 3
+    assert all(("authors" in node) is full and ("stock" in node) is not full for node in nodes)
