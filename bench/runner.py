@@ -256,10 +256,12 @@ def smoke_test(workload: Workload, options: Options, secret: str) -> str | None:
 
 
 def _has_items(value: Any) -> bool:
+    """Whether an answer holds something: a non-empty list, or an object with an id (a placed
+    order). An empty search, or a payload holding only an empty `userErrors`, holds nothing."""
     if isinstance(value, list):
         return bool(value)
     if isinstance(value, dict):
-        return any(_has_items(v) for v in value.values())
+        return value.get("id") is not None or any(_has_items(v) for v in value.values())
     return False
 
 

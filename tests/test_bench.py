@@ -102,3 +102,12 @@ def test_the_recommendation_mix_favours_a_few_customers_like_real_traffic() -> N
     assert ranked[0] > 10 * ranked[-1] > 0  # a long tail, not a uniform spread
     misses = workloads.load("recommendations_miss", DATA, schema._schema)
     assert len({subject for _, subject in misses.requests}) == len(misses.requests)
+
+
+def test_a_first_answer_counts_when_it_holds_something() -> None:
+    from bench.runner import _has_items
+
+    placed = {"placeOrder": {"order": {"id": "T3JkZXI6MQ", "status": "CONFIRMED"}, "userErrors": []}}
+    refused = {"placeOrder": {"order": None, "userErrors": []}}
+    assert _has_items(placed) and _has_items({"books": {"edges": [{"node": {"title": "A"}}]}})
+    assert not _has_items(refused) and not _has_items({"searchBooks": {"edges": []}})
