@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -153,6 +154,10 @@ def import_catalog(
         raise typer.Exit(1)
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -170,6 +175,10 @@ def serve(
 
     import uvicorn
 
+    # SIGTERM (an orchestrator, `kill`) ends this process as SIGINT does, by unwinding it: the
+    # embedded PostgreSQL and Redis it starts are stopped on the way out. uvicorn restores this
+    # handler after its graceful shutdown and raises the signal again, which lands here.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     settings = _settings()
     if workers > 1 and not settings.qdrant_url:
         # The embedded Qdrant Edge shard lives in one process; several workers need a Qdrant server.
