@@ -42,6 +42,7 @@ from graphql import (
     GraphQLIncludeDirective,
     GraphQLInterfaceType,
     GraphQLList,
+    GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLSkipDirective,
@@ -144,7 +145,7 @@ _SelectionSets = tuple[SelectionSetNode, ...]
 _Fields = dict[str, list[FieldNode]]
 # An object's fields as the actual cost reads them: (key, extra weight) for those with one, and
 # (key, named type, sub-selections) for those holding objects.
-_Shape = tuple[tuple[tuple[str, int], ...], tuple[tuple[str, GraphQLType, _SelectionSets], ...]]
+_Shape = tuple[tuple[tuple[str, int], ...], tuple[tuple[str, GraphQLNamedType, _SelectionSets], ...]]
 
 
 class _Estimate:
@@ -369,7 +370,7 @@ class _Estimate:
                 cost += self.actual_value(named, sub, value)
         return cost
 
-    def actual_value(self, type_: GraphQLType, selection_sets: _SelectionSets, value: Any) -> int:
+    def actual_value(self, type_: GraphQLNamedType, selection_sets: _SelectionSets, value: Any) -> int:
         if isinstance(value, list):
             cost = 0
             for item in value:
@@ -394,7 +395,7 @@ class _Estimate:
         if shape is not None:
             return shape
         extras: list[tuple[str, int]] = []
-        children: list[tuple[str, GraphQLType, _SelectionSets]] = []
+        children: list[tuple[str, GraphQLNamedType, _SelectionSets]] = []
         for response_key, nodes in self.collect(type_, selection_sets).items():
             name = nodes[0].name.value
             field_def = self.field_def(type_, name)
@@ -409,12 +410,11 @@ class _Estimate:
         shape = self.shapes[key] = (tuple(extras), tuple(children))
         return shape
 
-    def possible(self, type_: GraphQLType) -> Sequence[GraphQLObjectType]:
-        found = self.possible_by_name.get(type_.name) if hasattr(type_, "name") else None
+    def possible(self, type_: GraphQLNamedType) -> Sequence[GraphQLObjectType]:
+        """possible_types, once per type: the actual cost asks it for every object returned."""
+        found = self.possible_by_name.get(type_.name)
         if found is None:
-            found = self.possible_types(type_)
-            if hasattr(type_, "name"):
-                self.possible_by_name[type_.name] = found
+            found = self.possible_by_name[type_.name] = self.possible_types(type_)
         return found
 
     def _typename(

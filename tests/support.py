@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,6 +170,46 @@ def free_port() -> int:
         return port
 
 
+async def until_healthy(
+    url: str, exited: Callable[[], bool], why: Callable[[], str] | None = None, within_seconds: float = 60.0
+) -> None:
+    """Wait for a server process to answer /healthz; a process that exits first is an error."""
+    deadline = time.monotonic() + within_seconds
+    async with httpx.AsyncClient(base_url=url) as http:
+        while time.monotonic() < deadline:
+            if exited():
+                raise RuntimeError(f"server exited: {why() if why else ''}")
+            try:
+                if (await http.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise TimeoutError(f"{url} did not start")
+
+
+@asynccontextmanager
+async def bookgraph_serve(
+    environment: dict[str, str], *args: str, start_seconds: float = 60.0
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, int]]:
+    """`bookgraph serve` itself (the command, its protocol and signal handling) on a free port, once
+    it answers; terminated afterwards unless the test ended it."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli", "serve", "--port", str(port), *args,
+        cwd=ROOT, env=environment, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        await until_healthy(
+            f"http://127.0.0.1:{port}", lambda: process.returncode is not None, within_seconds=start_seconds
+        )
+        yield process, port
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            await asyncio.wait_for(process.wait(), 30)
+
+
 class ServerProcess:
     """`uvicorn app:app_from_environment` in a process of its own, on the session's stores.
 
@@ -203,18 +243,8 @@ class ServerProcess:
         return self.log.read_bytes()[-size:].decode(errors="replace")
 
     async def ready(self) -> ServerProcess:
-        deadline = time.monotonic() + 60.0
-        async with httpx.AsyncClient(base_url=self.url) as http:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"server exited: {self.log_tail()}")
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        return self
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.2)
-        raise TimeoutError(f"server on port {self.port} did not start")
+        await until_healthy(self.url, lambda: self.process.poll() is not None, self.log_tail)
+        return self
 
     def stop(self) -> None:
         if self.process.poll() is None:

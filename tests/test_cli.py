@@ -185,58 +185,41 @@ async def test_sigterm_stops_the_embedded_stores_serve_started(settings: Setting
     import contextlib
     import os
     import signal
-    import sys
 
-    import httpx
     import psutil
-    from support import ROOT, free_port, process_environment
+    from support import bookgraph_serve, process_environment
 
-    port = free_port()
     # No store URLs: serve starts a private PostgreSQL and Redis under DATA_DIR, as on a laptop.
     environment = process_environment(
         settings, tmp_path, INVENTORY_DATABASE_URL="", ORDERS_DATABASE_URL="", REDIS_URL=""
     )
-    server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli", "serve", "--port", str(port), "--migrate",
-        cwd=ROOT, env=environment, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            for _ in range(600):
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.2)
-            else:
-                raise TimeoutError("bookgraph serve did not start")
-        # Both run detached: PostgreSQL names its pid in its directory; Redis works in DATA_DIR.
-        postgres = int((tmp_path / "postgres" / "postmaster.pid").read_text().split()[0])
-        redis = [
-            p.pid for p in psutil.process_iter(["name"]) if "redis" in p.info["name"] and _cwd(p) == tmp_path
-        ]
-        assert psutil.pid_exists(postgres) and len(redis) == 1
+        async with bookgraph_serve(environment, "--migrate", start_seconds=120) as (server, _):
+            # Both run detached: PostgreSQL names its pid in its directory; Redis works in DATA_DIR.
+            postgres = int((tmp_path / "postgres" / "postmaster.pid").read_text().split()[0])
+            redis = _embedded_redis(tmp_path)
+            assert psutil.pid_exists(postgres) and len(redis) == 1
 
-        server.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(server.wait(), 60) in (128 + signal.SIGTERM, -signal.SIGTERM)
-        for _ in range(150):
-            if not any(_alive(pid) for pid in [postgres, *redis]):
-                break
-            await asyncio.sleep(0.1)
-        assert not any(_alive(pid) for pid in [postgres, *redis])
+            server.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(server.wait(), 60) in (128 + signal.SIGTERM, -signal.SIGTERM)
+            for _ in range(150):
+                if not any(_alive(pid) for pid in [postgres, *redis]):
+                    break
+                await asyncio.sleep(0.1)
+            assert not any(_alive(pid) for pid in [postgres, *redis])
     finally:
-        if server.returncode is None:
-            server.kill()
-            await server.wait()
         # Whatever was left behind (the test failing) is not leaked.
         pidfile = tmp_path / "postgres" / "postmaster.pid"
         leftovers = [int(pidfile.read_text().split()[0])] if pidfile.exists() else []
-        leftovers += [
-            p.pid for p in psutil.process_iter(["name"]) if "redis" in p.info["name"] and _cwd(p) == tmp_path
-        ]
-        for pid in leftovers:
+        for pid in leftovers + _embedded_redis(tmp_path):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
+
+
+def _embedded_redis(data_dir: Path) -> list[int]:
+    import psutil
+
+    return [p.pid for p in psutil.process_iter(["name"]) if "redis" in p.info["name"] and _cwd(p) == data_dir]
 
 
 def _alive(pid: int) -> bool:

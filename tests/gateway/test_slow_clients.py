@@ -5,48 +5,27 @@ arrive is 408, a WebSocket message over the body cap closes the socket (1009).""
 from __future__ import annotations
 
 import asyncio
-import socket
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from support import ROOT, Shop, process_environment
+from support import Shop, bookgraph_serve, process_environment
 
 TIMEOUT = "1"
 
 
 @pytest.fixture(scope="module")
 async def served(shop: Shop, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[int]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     environment = process_environment(
         shop.settings,
         Path(tmp_path_factory.mktemp("slow")),
         REQUEST_HEADER_TIMEOUT_SECONDS=TIMEOUT,
         REQUEST_BODY_TIMEOUT_SECONDS=TIMEOUT,
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli", "serve", "--port", str(port), "--no-migrate",
-        cwd=ROOT, env=environment, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            for _ in range(300):
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.2)
-            else:
-                raise TimeoutError("bookgraph serve did not start")
+    async with bookgraph_serve(environment, "--no-migrate") as (_, port):
         yield port
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 30)
 
 
 async def closed_after(port: int, sent: bytes) -> tuple[float, bytes]:
