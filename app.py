@@ -36,6 +36,7 @@ from embeddings.model import Model
 from errors import (
     SourceUnavailable,
 )
+from execution.plans import CompiledExecution, Planner
 from gateway.admission import Admission
 from gateway.body_limit import BodySizeLimitMiddleware
 from gateway.caching import CachePolicies
@@ -134,9 +135,10 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             ),
             max_string_length=settings.max_string_length,
         )
+        manifest = Manifest.load(MANIFEST_PATH)
         persisted = PersistedQueries(
             DocumentStore(opened.redis, settings.redis_key_prefix, settings.apq_ttl_seconds),
-            Manifest.load(MANIFEST_PATH),
+            manifest,
             settings.persisted_queries,
             set(settings.persisted_queries_enforced_for),
         )
@@ -149,6 +151,7 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             persisted=persisted,
             admission=Admission(settings, persisted, cost),
             cache_policies=CachePolicies(executable._schema),
+            plans=_compiled_execution(settings, cost, opened, manifest),
         )
         invalidation = asyncio.create_task(
             forget_recommendations_on_orders(state.checkout.events, state.recommender.cache)
@@ -229,6 +232,20 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
         ],
         lifespan=lifespan,
     )
+
+
+def _compiled_execution(
+    settings: Settings, cost: QueryCost, stores: Stores, manifest: Manifest
+) -> CompiledExecution | None:
+    if not settings.compiled_execution:
+        return None
+    planner = Planner(cost.schema, cost.limits.weights, cost.document)
+    # The trusted documents are planned before the first request; others on first sight.
+    made = planner.warm([(op.body, op.name) for op in manifest.operations.values()])
+    log.info(
+        "query plans made for the trusted documents", extra={"plans": made, "of": len(manifest.operations)}
+    )
+    return CompiledExecution(planner, stores.orders)
 
 
 def app_from_environment() -> Starlette:

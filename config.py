@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     # "allowlist" (only the operations of gql/operations/manifest.json, for the roles listed in
     # persisted_queries_enforced_for; the others may send any query), or "off".
     persisted_queries: Literal["off", "apq", "allowlist"] = "apq"
+    # Known queries run from a plan made once (execution/plans.py); off: every one through Strawberry.
+    compiled_execution: bool = True
     persisted_queries_enforced_for: Annotated[
         list[Literal["anonymous", "customer", "partner", "admin"]], NoDecode
     ] = [

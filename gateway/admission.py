@@ -175,10 +175,12 @@ class Admission:
             {"cost": self.cost.report(requested, None, charged)},
         )
 
-    async def settle(self, admitted: Admitted, data: Any) -> dict[str, Any]:
-        """Gives back what the operation did not use; what its response reports as `extensions.cost`."""
+    async def settle(self, admitted: Admitted, data: Any, actual: int | None = None) -> dict[str, Any]:
+        """Gives back what the operation did not use; what its response reports as `extensions.cost`.
+        `actual` when the executor counted it itself (a plan does); else it is counted from `data`."""
         request = admitted.request
-        actual = self.cost.actual(admitted.priced, request.variables, request.operation_name, data)
+        if actual is None:
+            actual = self.cost.actual(admitted.priced, request.variables, request.operation_name, data)
         settled = await self.cost.refund(
             admitted.client, admitted.priced.requested - actual, admitted.charged
         )

@@ -12,6 +12,7 @@ from checkout.saga import Checkout
 from config import Settings
 from datasources.stores import Stores
 from embeddings.model import Model
+from execution.plans import CompiledExecution
 from gateway.admission import Admission
 from gateway.caching import CachePolicies
 from gateway.persisted import PersistedQueries
@@ -28,6 +29,7 @@ class Services:
     persisted: PersistedQueries
     admission: Admission
     cache_policies: CachePolicies
+    plans: CompiledExecution | None  # None: COMPILED_EXECUTION is off
     # Live subscriptions per client in this process (gateway/websocket.py keeps the count).
     live_subscriptions: Counter[str] = field(default_factory=Counter)
 

@@ -31,6 +31,7 @@ from auth.middleware import bearer_token
 from auth.tokens import TokenVerifier
 from context import Context, build_context
 from errors import ErrorCode, Unauthenticated
+from execution.plans import Answer, Fallback
 from gateway.admission import OperationRequest, Refused
 from gateway.caching import NO_STORE, VARY
 from gateway.csrf import MESSAGE as CSRF_MESSAGE
@@ -40,7 +41,13 @@ from gateway.media import negotiate, status_for
 from gateway.origins import Origins
 from gateway.services import services
 from gateway.websocket import AdmittedTransportWSHandler, TextFrames
-from observability.telemetry import GRAPHQL_OPERATION_SECONDS, GRAPHQL_OPERATIONS, REQUEST_FACTS, REQUEST_ID
+from observability.telemetry import (
+    EXECUTIONS,
+    GRAPHQL_OPERATION_SECONDS,
+    GRAPHQL_OPERATIONS,
+    REQUEST_FACTS,
+    REQUEST_ID,
+)
 from schema.errors import present_all, refused_before_execution
 
 METHODS = "GET, POST"
@@ -222,9 +229,14 @@ class GraphQLApp(GraphQL[Context, None]):
             refused = RefusedResult(data=None, errors=list(decision.errors), extensions=decision.extensions)
             return refused, decision.outcome
         request_data = dataclasses.replace(request_data, query=decision.query)
-        result = await super().execute_single(
-            request, request_adapter, sub_response, context, None, request_data
-        )
+        answer = await self._planned(request, context, request_data)
+        if answer is not None:
+            # The plan wrote `data` as JSON already; orjson splices it into the response.
+            result = ExecutionResult(data=answer.data, errors=None)  # type: ignore[arg-type]
+        else:
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, None, request_data
+            )
         if refused_before_execution(result):
             # Unparsable, invalid, or variables that do not fit: the request is at fault, and the
             # status says so too (for clients that read it: gateway/media.py).
@@ -234,7 +246,9 @@ class GraphQLApp(GraphQL[Context, None]):
             outcome = "ok" if not result.errors else "partial" if result.data else "error"
         result.extensions = {
             **(result.extensions or {}),
-            "cost": await admission.settle(decision, result.data),
+            "cost": await admission.settle(
+                decision, result.data, answer.actual_cost if answer is not None else None
+            ),
         }
         policies = services(request.app).cache_policies
         sub_response.headers["Cache-Control"] = policies.header(
@@ -245,6 +259,25 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         sub_response.headers["Vary"] = VARY
         return result, outcome
+
+    async def _planned(
+        self, request: Request, context: Context, request_data: GraphQLRequestData
+    ) -> Answer | None:
+        """The answer of the operation's plan, or None for Strawberry to execute it."""
+        plans = services(request.app).plans
+        name, variables = request_data.operation_name, request_data.variables
+        if plans is None or request_data.query is None:
+            return None
+        if not isinstance(name, str | None) or not isinstance(variables, dict | None):
+            return None  # as the client sent them: Strawberry refuses them with a 400
+        answer = await plans.answer(
+            request_data.query, request_data.operation_name, request_data.variables, context.viewer
+        )
+        if isinstance(answer, Fallback):
+            EXECUTIONS.labels("fallback", answer.reason).inc()
+            return None
+        EXECUTIONS.labels("plan", "").inc()
+        return answer
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state = services(request.app)

@@ -26,6 +26,11 @@ LOADER_BATCH_SIZE = Histogram(
     ["loader"],
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
 )
+EXECUTIONS = Counter(
+    "bookgraph_execution",
+    "Operations by how they ran: from a compiled plan, or by Strawberry (with the plan's reason).",
+    ["path", "reason"],
+)
 HTTP_REQUESTS = Counter(
     "bookgraph_http_requests",
     "HTTP requests by route and status.",

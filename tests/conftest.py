@@ -113,6 +113,24 @@ def gql(client: httpx.AsyncClient, settings: Settings) -> GraphQLClient:
     return GraphQLClient(client, settings)
 
 
+@pytest.fixture(scope="session")
+async def general_client(settings: Settings, stores: Stores) -> AsyncIterator[httpx.AsyncClient]:
+    """The same app on the same stores with compiled execution off: every operation runs through
+    Strawberry and the DataLoaders (the reference the plans are held to, and their fallback)."""
+    from app import create_app
+
+    application = create_app(settings.model_copy(update={"compiled_execution": False}), stores=stores)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bookgraph.test") as http:
+            yield http
+
+
+@pytest.fixture(scope="session")
+def general_gql(general_client: httpx.AsyncClient, settings: Settings) -> GraphQLClient:
+    return GraphQLClient(general_client, settings)
+
+
 @pytest.fixture
 def count_statements() -> Iterator[type[StatementCounter]]:
     yield StatementCounter

@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("request", ("context", "auth.permissions", "auth.middleware")),
     ("graph", ("schema", "resolvers")),
     ("root schema", ("schema.root", "schema.sdl")),
+    ("execution", ("execution",)),
     ("edge", ("gateway",)),
     ("composition", ("app", "cli", "bench")),
 ]

@@ -1,0 +1,453 @@
+"""Compiled execution: a known query runs from a plan made once, not field by field.
+
+For a document and operation name the planner walks the validated selection with the schema's
+types, merging fields by response key and applying `@skip`/`@include` as execution does, and
+describes what it selects as a tree of the store that holds it (datasources/orders/tree.py); that
+tree becomes one statement which writes the response's JSON in PostgreSQL. The request's
+arguments (`first`, `after`, `status`, `id`) are the statement's parameters, checked exactly as the
+resolvers check them, and the row rule is a parameter too. The actual cost is counted from the
+rows of each level the statement reports, by the same rules as `limits.cost` (no walk over the
+response).
+
+Whatever a plan cannot answer exactly as the general path would (a field of another store, an
+argument that is refused, a customer seen for the first time, a store that fails) is answered by
+Strawberry instead: `Fallback` says why, and `bookgraph_execution_total` counts both paths.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import orjson
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLIncludeDirective,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLSkipDirective,
+    GraphQLUnionType,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    get_operation_ast,
+    validate,
+)
+from graphql.execution.values import (
+    VariableValues,
+    get_argument_values,
+    get_directive_values,
+    get_variable_values,
+)
+from graphql.language import Visitor, visit
+
+from auth.viewer import Viewer
+from datasources.base import Engine
+from datasources.orders.tree import (
+    ORDERS_CURSOR_TAG,
+    Arguments,
+    Node,
+    NotInTree,
+    PageArguments,
+    Root,
+    TreeStatement,
+    compile_tree,
+)
+from errors import BadUserInput, SourceUnavailable
+from limits.cost import CostWeights
+from schema.relay import check_first, decode_cursor, pk_of
+
+log = logging.getLogger(__name__)
+
+Reason = Literal["not_a_query", "unsupported", "variables", "arguments", "viewer", "not_found", "error"]
+
+# The roots a plan can start from, by Query field: the viewer's customer, or one order by ID.
+_ROOTS: dict[str, Literal["viewer", "order"]] = {"viewer": "viewer", "order": "order"}
+# The one connection inside the tree: a customer's orders (its `first`, `after`, `status`).
+_PAGED = ("Customer", "orders")
+_DEFINITION = "strawberry-definition"
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """The general path answers this request."""
+
+    reason: Reason
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    data: orjson.Fragment  # the `data` object's JSON, spliced into the response as it is
+    actual_cost: int
+
+
+@dataclass(frozen=True, slots=True)
+class _RootField:
+    kind: Literal["viewer", "order"]
+    field: GraphQLField
+    node: FieldNode
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    field: GraphQLField
+    node: FieldNode
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    statement: TreeStatement
+    roots: tuple[_RootField, ...]
+    slots: tuple[_Slot, ...]
+    # (level, weight): the actual cost is the sum of weight times that level's rows (level -1: once).
+    cost_terms: tuple[tuple[int, int], ...]
+
+    def arguments(self, viewer: Viewer, variables: VariableValues) -> Arguments | Fallback:
+        order_id = None
+        for root in self.roots:
+            if root.kind == "viewer" and not (viewer.is_customer and viewer.subject):
+                return Fallback("viewer", "no customer signed in")
+            if root.kind == "order":
+                if not viewer.is_authenticated:
+                    return Fallback("viewer", "not signed in")
+                given = get_argument_values(root.field, root.node, variables)
+                try:
+                    order_id = pk_of(given["id"], "Order")
+                except BadUserInput:
+                    return Fallback("arguments", "id")
+        pages = {}
+        for index, slot in enumerate(self.slots):
+            given = get_argument_values(slot.field, slot.node, variables)
+            try:
+                first = check_first(given["first"])
+                after = decode_cursor(given.get("after"), ORDERS_CURSOR_TAG)
+            except BadUserInput:
+                return Fallback("arguments", "first/after")
+            if after is not None and not isinstance(after[0], datetime):
+                return Fallback("arguments", "after")
+            statuses = given.get("status")
+            pages[index] = PageArguments(
+                first,
+                after,
+                tuple(sorted(str(getattr(s, "value", s)) for s in statuses))
+                if statuses is not None
+                else None,
+            )
+        return Arguments(
+            subject=viewer.subject,
+            admin=viewer.is_admin,
+            order_id=order_id,
+            pages=pages,
+        )
+
+    async def run(self, engine: Engine, viewer: Viewer, variables: VariableValues) -> Answer | Fallback:
+        arguments = self.arguments(viewer, variables)
+        if isinstance(arguments, Fallback):
+            return arguments
+        result = await self.statement.run(engine, arguments)
+        if not all(result.found):
+            # A customer seen for the first time (the general path creates it), or an order that
+            # is not there or not theirs (the general path says NOT_FOUND, with its path).
+            return Fallback("not_found")
+        cost = sum(weight * (result.rows[level] if level >= 0 else 1) for level, weight in self.cost_terms)
+        return Answer(orjson.Fragment(result.data), cost)
+
+
+class Unsupported(Exception):
+    pass
+
+
+class Planner:
+    """Plans by (document text, operation name, the values of the variables that `@skip`/`@include`
+    read), in a bounded LRU; a document no plan can serve is remembered as such."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        weights: CostWeights,
+        parse: Callable[[str], DocumentNode | None],
+        size: int = 1024,
+    ) -> None:
+        self.schema = schema
+        self.weights = weights
+        self.parse = parse
+        self.size = size
+        self._plans: OrderedDict[tuple[str, str | None, tuple[Any, ...]], Plan | Fallback] = OrderedDict()
+        self._conditions: OrderedDict[tuple[str, str | None], tuple[str, ...] | Fallback] = OrderedDict()
+
+    def warm(self, operations: Sequence[tuple[str, str | None]]) -> int:
+        """Plans for the trusted documents, made before the first request; how many could be made."""
+        made = 0
+        for text, name in operations:
+            variables = self.variables(text, name, {})
+            found = self.plan(text, name, variables) if isinstance(variables, VariableValues) else variables
+            made += isinstance(found, Plan)
+        return made
+
+    def conditions(self, text: str, operation_name: str | None) -> tuple[str, ...] | Fallback:
+        """The variables the operation's `@skip`/`@include` read, or why it can have no plan."""
+        return self._cached(  # type: ignore[no-any-return]
+            self._conditions, (text, operation_name), lambda: self._conditions_of(text, operation_name)
+        )
+
+    def plan(self, text: str, operation_name: str | None, variables: VariableValues) -> Plan | Fallback:
+        """The plan for this request, or why it has none. `variables` are the coerced values."""
+        conditions = self.conditions(text, operation_name)
+        if isinstance(conditions, Fallback):
+            return conditions
+        values = tuple(_hashable(variables.coerced.get(name)) for name in conditions)
+        return self._cached(  # type: ignore[no-any-return]
+            self._plans,
+            (text, operation_name, values),
+            lambda: self._compile(text, operation_name, variables),
+        )
+
+    def variables(
+        self, text: str, operation_name: str | None, given: dict[str, Any] | None
+    ) -> VariableValues | Fallback:
+        """The request's variables coerced by the operation's definitions, as execution does."""
+        document = self.parse(text)
+        operation = get_operation_ast(document, operation_name) if document else None
+        if operation is None:
+            return Fallback("unsupported", "no such operation")
+        coerced = get_variable_values(self.schema, operation.variable_definitions or [], given or {})
+        if isinstance(coerced, list):
+            return Fallback("variables")
+        return coerced
+
+    def _cached(self, cache: OrderedDict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
+        found = cache.get(key)
+        if found is not None:
+            cache.move_to_end(key)
+            return found
+        found = make()
+        cache[key] = found
+        if len(cache) > self.size:
+            cache.popitem(last=False)
+        return found
+
+    def _conditions_of(self, text: str, operation_name: str | None) -> tuple[str, ...] | Fallback:
+        """The variables this operation's `@skip`/`@include` read (a plan is made per their values)."""
+        document = self.parse(text)
+        if document is None or validate(self.schema, document):
+            return Fallback("unsupported", "invalid document")  # the general path reports why
+        operation = get_operation_ast(document, operation_name)
+        if operation is None:
+            return Fallback("unsupported", "no such operation")
+        if operation.operation is not OperationType.QUERY:
+            return Fallback("not_a_query")
+        names: set[str] = set()
+
+        class Conditions(Visitor):
+            def enter_directive(self, node: Any, *_: Any) -> None:
+                if node.name.value in ("skip", "include"):
+                    names.update(
+                        a.value.name.value for a in node.arguments if isinstance(a.value, VariableNode)
+                    )
+
+        visit(document, Conditions())
+        return tuple(sorted(names))
+
+    def _compile(self, text: str, operation_name: str | None, variables: VariableValues) -> Plan | Fallback:
+        document = self.parse(text)
+        assert document is not None  # _conditions_of has parsed and validated it
+        operation = get_operation_ast(document, operation_name)
+        assert operation is not None
+        try:
+            return _Walk(self.schema, self.weights, document, operation, variables).plan()
+        except (Unsupported, NotInTree) as why:
+            return Fallback("unsupported", str(why))
+
+
+class _Walk:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        weights: CostWeights,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: VariableValues,
+    ) -> None:
+        self.schema = schema
+        self.weights = weights
+        self.operation = operation
+        self.variables = variables
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.slots: list[_Slot] = []
+        # (path, weight): objects cost 1 at their own path, extra weights at their parent's.
+        self.terms: list[tuple[tuple[str, ...], int]] = []
+
+    def plan(self) -> Plan:
+        query = self.schema.query_type
+        assert query is not None
+        roots, root_fields = [], []
+        for key, nodes in self.collect(query, (self.operation.selection_set,)).items():
+            name = nodes[0].name.value
+            kind = _ROOTS.get(name)
+            if kind is None:
+                raise Unsupported(f"Query.{name}")
+            field = query.fields[name]
+            extra = self.weights.extra(self.schema, query, name)
+            if extra:
+                self.terms.append(((), extra))
+            named = get_named_type(field.type)
+            assert isinstance(named, GraphQLObjectType)
+            self.terms.append(((key,), 1))
+            roots.append(Root(key, kind, self.members(named, nodes, (key,))))
+            root_fields.append(_RootField(kind, field, nodes[0]))
+        if not roots:
+            raise Unsupported("no root field")
+        statement = compile_tree(tuple(roots))
+        return Plan(statement, tuple(root_fields), tuple(self.slots), self.cost_terms(statement))
+
+    def cost_terms(self, statement: TreeStatement) -> tuple[tuple[int, int], ...]:
+        # A level's rows are the objects at its path; a page's rows are its edges (and nodes).
+        anchors = [
+            (*path, "edges") if level.page else path
+            for path, level in zip(statement.paths, statement.levels, strict=True)
+        ]
+        terms: dict[int, int] = {}
+        for path, weight in self.terms:
+            best = -1
+            for index, anchor in enumerate(anchors):
+                if path[: len(anchor)] == anchor and (best < 0 or len(anchor) > len(anchors[best])):
+                    best = index
+            terms[best] = terms.get(best, 0) + weight
+        return tuple(sorted(terms.items()))
+
+    def members(
+        self, type_: GraphQLObjectType, nodes: Sequence[FieldNode], path: tuple[str, ...]
+    ) -> tuple[Node, ...]:
+        selection_sets = tuple(n.selection_set for n in nodes if n.selection_set is not None)
+        members = []
+        for key, field_nodes in self.collect(type_, selection_sets).items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                members.append(Node(key, "__typename", literal=type_.name))
+                continue
+            field = type_.fields[name]
+            python_name = field.extensions[_DEFINITION].python_name
+            extra = self.weights.extra(self.schema, type_, name)
+            if extra:
+                self.terms.append((path, extra))
+            slot = None
+            if (type_.name, name) == _PAGED:
+                slot = len(self.slots)
+                self.slots.append(_Slot(field, field_nodes[0]))
+            elif field.args:
+                raise Unsupported(f"{type_.name}.{name} takes arguments")
+            named = get_named_type(field.type)
+            if isinstance(named, GraphQLObjectType):
+                self.terms.append(((*path, key), 1))
+                children = self.members(named, field_nodes, (*path, key))
+                members.append(Node(key, python_name, children, slot=slot))
+            elif hasattr(named, "fields"):
+                raise Unsupported(f"{type_.name}.{name} is abstract")
+            else:
+                members.append(Node(key, python_name))
+        return tuple(members)
+
+    def collect(
+        self, type_: GraphQLObjectType, selection_sets: Sequence[SelectionSetNode]
+    ) -> dict[str, list[FieldNode]]:
+        """Fields by response key, in the order execution meets them."""
+        fields: dict[str, list[FieldNode]] = {}
+        visited: set[str] = set()
+
+        def gather(selection_set: SelectionSetNode) -> None:
+            for selection in selection_set.selections:
+                if not self.included(selection):
+                    continue
+                if isinstance(selection, FieldNode):
+                    key = selection.alias.value if selection.alias else selection.name.value
+                    fields.setdefault(key, []).append(selection)
+                elif isinstance(selection, InlineFragmentNode):
+                    if self.applies(selection.type_condition, type_):
+                        gather(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self.fragments.get(name)
+                    if (
+                        name in visited
+                        or fragment is None
+                        or not self.applies(fragment.type_condition, type_)
+                    ):
+                        continue
+                    visited.add(name)
+                    gather(fragment.selection_set)
+
+        for selection_set in selection_sets:
+            gather(selection_set)
+        return fields
+
+    def included(self, node: Any) -> bool:
+        try:
+            skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+            include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        except GraphQLError as error:
+            raise Unsupported("a directive's variable") from error
+        return not (skip and skip["if"]) and not (include and not include["if"])
+
+    def applies(self, condition: Any, type_: GraphQLObjectType) -> bool:
+        if condition is None:
+            return True
+        named = self.schema.get_type(condition.name.value)
+        if named is type_:
+            return True
+        # An interface or union the object type belongs to (`... on Node`).
+        abstract = isinstance(named, GraphQLInterfaceType | GraphQLUnionType)
+        return abstract and self.schema.is_sub_type(named, type_)  # type: ignore[arg-type]
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+class CompiledExecution:
+    """The plan path of one process: the planner and the store its plans read."""
+
+    def __init__(self, planner: Planner, orders: Engine) -> None:
+        self.planner = planner
+        self.orders = orders
+
+    async def answer(
+        self, text: str, operation_name: str | None, variables: dict[str, Any] | None, viewer: Viewer
+    ) -> Answer | Fallback:
+        try:
+            return await self._answer(text, operation_name, variables, viewer)
+        except SourceUnavailable:
+            return Fallback("error", "store unavailable")  # the general path reports it per field
+        except Exception:
+            # A plan must never cost an answer: the general path runs, and the bug is logged.
+            log.exception("a query plan failed; answered by the general path")
+            return Fallback("error")
+
+    async def _answer(
+        self, text: str, operation_name: str | None, variables: dict[str, Any] | None, viewer: Viewer
+    ) -> Answer | Fallback:
+        conditions = self.planner.conditions(text, operation_name)
+        if isinstance(conditions, Fallback):
+            return conditions
+        coerced = self.planner.variables(text, operation_name, variables)
+        if isinstance(coerced, Fallback):
+            return coerced
+        plan = self.planner.plan(text, operation_name, coerced)
+        if isinstance(plan, Fallback):
+            return plan
+        return await plan.run(self.orders, viewer, coerced)
