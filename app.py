@@ -156,6 +156,7 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
         invalidation = asyncio.create_task(
             forget_recommendations_on_orders(state.checkout.events, state.recommender.cache)
         )
+        giving_back = asyncio.create_task(_give_back(cost.budgets))
         try:
             await state.stores.index.ensure_collection()
         except SourceUnavailable:
@@ -180,6 +181,10 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
                 following.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await following
+            giving_back.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await giving_back
+            await cost.budgets.flush()
             invalidation.cancel()
             # Bounded: a listener cancelled while its Redis connection is still being set up can
             # take long to unwind, and shutdown must not wait on it.
@@ -232,6 +237,13 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
         ],
         lifespan=lifespan,
     )
+
+
+async def _give_back(budgets: CostBudgets, every_seconds: float = 1.0) -> None:
+    """Refunds owed to clients that have not sent another request (the next one carries them)."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        await budgets.flush()
 
 
 def _compiled_execution(

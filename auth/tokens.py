@@ -17,6 +17,7 @@ import asyncio
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Literal
@@ -34,6 +35,9 @@ from errors import Unauthenticated
 
 log = logging.getLogger(__name__)
 
+# Tokens remembered once verified, until they expire, while the key that verified them is still
+# the key (the least recently used go first).
+VERIFIED_TOKENS = 10_000
 # What `issue_token` signs with (the CLI, the tests and the bench); verification follows the settings.
 ISSUE_ALGORITHM = "HS256"
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "ES256"})
@@ -94,11 +98,29 @@ class TokenVerifier:
             if settings.jwt_jwks_url
             else None
         )
+        self._verified: OrderedDict[str, tuple[Viewer, str | PublicKey]] = OrderedDict()
 
     async def verify(self, token: str) -> Viewer:
         alg, kid = _read_header(self.settings, token)
+        key = await self._key(alg, kid)
+        # A token verified before with the key that verifies it now is the same token until it
+        # expires: clients send one token with every request, and checking its signature again is
+        # most of what authentication costs. A key withdrawn from the JWKS is not found above.
+        known = self._verified.get(token)
+        if known is not None and known[1] == key:
+            expires_at = known[0].expires_at or 0
+            if expires_at > self.settings.clock.timestamp() - self.settings.jwt_leeway_seconds:
+                self._verified.move_to_end(token)
+                return known[0]
+        viewer = _decode(self.settings, token, alg, key)
+        self._verified[token] = (viewer, key)
+        if len(self._verified) > VERIFIED_TOKENS:
+            self._verified.popitem(last=False)
+        return viewer
+
+    async def _key(self, alg: str, kid: str | None) -> str | PublicKey:
         if alg == "HS256":
-            return _decode(self.settings, token, alg, _hmac_secret(self.settings))
+            return _hmac_secret(self.settings)
         key: PublicKey | None = None
         if self.jwks is not None and kid is not None:
             key = await self.jwks.key_for(kid, alg)
@@ -108,7 +130,7 @@ class TokenVerifier:
             if self.jwks is not None and kid is not None and not self.jwks.has_keys:
                 raise Unauthenticated(KEYS_UNAVAILABLE)
             raise Unauthenticated(INVALID)
-        return _decode(self.settings, token, alg, key)
+        return key
 
     async def aclose(self) -> None:
         if self.jwks is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from graphql import DocumentNode, GraphQLError, GraphQLSchema
 
 from auth.viewer import Viewer
@@ -15,6 +16,11 @@ from datasources.redis.budgets import CostBudgets, Throttle
 from gateway.inputs import check_literals
 from limits import Limits, actual_cost, check_cost, check_shape, requested_cost
 from limits.rules import QUERY_TOO_COMPLEX
+
+# Prices remembered by (document, variables, operation), oldest out first; variables larger than
+# this are priced every time rather than kept.
+PRICES = 4096
+MAX_PRICED_VARIABLES_BYTES = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +41,7 @@ class QueryCost:
         # Sized like the executor's document caches: a repeated query is parsed and checked for
         # depth, aliases and directives once; only its cost depends on the variables.
         self._parse = lru_cache(maxsize=1024)(self._parse_and_check)
+        self._prices: dict[tuple[str, bytes, str | None], Priced] = {}
 
     def _parse_and_check(self, text: str) -> tuple[DocumentNode, tuple[GraphQLError, ...]] | GraphQLError:
         try:
@@ -52,6 +59,23 @@ class QueryCost:
         return None if isinstance(parsed, GraphQLError) else parsed[0]
 
     def price(self, text: str, variables: dict[str, Any] | None, operation_name: str | None) -> Priced:
+        # The price depends on nothing else, and clients repeat the same operation with the same
+        # few variables (a page size, an ID): priced once per combination, within bounds.
+        try:
+            given = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
+        except TypeError:  # not JSON (only possible from a caller other than a transport)
+            return self._price(text, variables, operation_name)
+        if len(given) > MAX_PRICED_VARIABLES_BYTES or not isinstance(operation_name, str | None):
+            return self._price(text, variables, operation_name)
+        key = (text, given, operation_name)
+        found = self._prices.get(key)
+        if found is None:
+            found = self._prices[key] = self._price(text, variables, operation_name)
+            if len(self._prices) > PRICES:
+                del self._prices[next(iter(self._prices))]  # the oldest
+        return found
+
+    def _price(self, text: str, variables: dict[str, Any] | None, operation_name: str | None) -> Priced:
         parsed = self._parse(text)
         if isinstance(parsed, GraphQLError):
             too_big = (parsed.extensions or {}).get("code") == QUERY_TOO_COMPLEX
@@ -76,10 +100,10 @@ class QueryCost:
         return await self.budgets.take(client, points)
 
     async def refund(self, client: str, points: int, charged: Throttle | None) -> Throttle | None:
-        # Nothing to give back (the usual case for a page that was full): no second round trip.
+        # Given back with the client's next charge (CostBudgets): no round trip of its own.
         if points <= 0 or charged is None:
             return charged
-        return (await self.budgets.refund(client, points)) or charged
+        return self.budgets.refund(client, points, charged)
 
     @staticmethod
     def report(requested: int, actual: int | None, throttle: Throttle | None) -> dict[str, Any]:

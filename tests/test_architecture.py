@@ -152,3 +152,16 @@ def test_the_graph_is_read() -> None:
     assert "schema.books" in edges["schema.root"] or "schema.books" in edges["resolvers.books"]
     assert "datasources.orders.source" in edges["context"]
     assert layer("schema.root") > layer("schema.books") > layer("checkout") > layer("datasources.base")
+
+
+def test_every_package_and_module_is_installed() -> None:
+    """What `pip install .` (the Docker image) puts on the path is every package the code imports."""
+    import fnmatch
+    import tomllib
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = setuptools["packages"]["find"]["include"]
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - SKIPPED
+    assert sorted(p for p in packages if not any(fnmatch.fnmatch(p, pattern) for pattern in patterns)) == []
+    top_modules = {p.stem for p in ROOT.glob("*.py")} - {"conftest"}
+    assert top_modules <= set(setuptools["py-modules"])

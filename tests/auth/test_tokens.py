@@ -482,3 +482,26 @@ def test_settings_allow_what_they_should(rsa_key: rsa.RSAPrivateKey, monkeypatch
     assert make_settings().jwt_algorithms == ["RS256", "HS256"]
     monkeypatch.setenv("JWT_ALGORITHMS", '["ES256"]')
     assert make_settings().jwt_algorithms == ["ES256"]
+
+
+async def test_a_token_verified_once_is_remembered_until_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    from auth import tokens
+
+    decoded = []
+    real = tokens.jwt.decode
+    monkeypatch.setattr(tokens.jwt, "decode", lambda *a, **k: decoded.append(1) or real(*a, **k))
+    settings = make_settings()
+    verifier = TokenVerifier(settings)
+    token = jwt.encode(claims(), settings.jwt_secret.get_secret_value(), algorithm="HS256")
+    for _ in range(5):
+        assert (await verifier.verify(token)).subject == "demo-customer-1"
+    assert len(decoded) == 1
+    # Remembered, not extended: past its `exp` (600 s) the same token is refused.
+    verifier.settings = settings.model_copy(update={"clock_offset_seconds": 3600})
+    with pytest.raises(Unauthenticated, match="The token has expired"):
+        await verifier.verify(token)
+    # And a token that fails its signature is never remembered as good.
+    forged = token[: token.rindex(".") + 1] + b64url(b"x" * 32)
+    for _ in range(2):
+        with pytest.raises(Unauthenticated):
+            await verifier.verify(forged)
