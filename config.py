@@ -71,7 +71,11 @@ class Settings(BaseSettings):
 
     # Connection budgets: a slow store must fail fast so it costs only its own fields.
     store_connect_timeout_seconds: float = 3.0
-    pool_size: int = 10
+    # Connections each process keeps per database (and as many again, opened and closed beyond it).
+    # Keep it above the requests one process runs at once: past it, every request pays for a new
+    # connection and its prepared statements (at 16 concurrent requests, a pool of 10 cost a third
+    # of the throughput and tripled p99).
+    pool_size: int = 20
 
     # Recommendations: how long Redis keeps an answer, the HYBRID blend, how fast TRENDING forgets,
     # and how often the worker recomputes co-purchase neighbours and trending lists.
