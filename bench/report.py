@@ -19,7 +19,7 @@ def print_results(console: Console, report: dict[str, Any], results: list[Result
     rows, options = report["dataset"]["rows"], report["options"]
     table = Table(
         "workload", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", *(f"{store}/req" for store in STORES),
-        "cache hits",
+        "cache hits", "planned",
         title=f"{rows['books']:,} books, {rows['orders']:,} orders, {rows['order_lines']:,} lines; "
         f"{options['concurrency']} connections, {options['duration']} s, {options['workers']} worker(s)",
     )  # fmt: skip
@@ -30,7 +30,8 @@ def print_results(console: Console, report: dict[str, Any], results: list[Result
         timings = (f"{r.rps:,.0f}", f"{r.p50_ms:.1f}", f"{r.p90_ms:.1f}", f"{r.p99_ms:.1f}")
         statements = (str(r.statements_per_request.get(store, "n/a")) for store in STORES)
         hits = f"{r.cache_hit_rate:.0%}" if r.cache_hit_rate is not None else ""
-        table.add_row(r.workload, *timings, str(r.errors), *statements, hits)
+        planned = f"{r.planned:.0%}" if r.planned is not None else ""
+        table.add_row(r.workload, *timings, str(r.errors), *statements, hits, planned)
     Console(width=max(120, console.width)).print(table)
     for r in results:
         if r.skipped:

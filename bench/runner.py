@@ -66,6 +66,7 @@ class Result:
     errors: int = 0
     statements_per_request: dict[str, float] = field(default_factory=dict)
     cache_hit_rate: float | None = None  # recommendation lists served from Redis
+    planned: float | None = None  # the share of operations a compiled plan answered
 
 
 def dataset(scale: float) -> tuple[int, int, int]:
@@ -196,6 +197,8 @@ def scrape(port: int, secret: str) -> Counter[str]:
                 totals[sample.labels["store"]] += int(sample.value)
             elif sample.name == "bookgraph_http_requests_total" and sample.labels.get("path") == "/graphql":
                 totals["requests"] += int(sample.value)
+            elif sample.name == "bookgraph_execution_total":
+                totals[f"executed_{sample.labels['path']}"] += int(sample.value)
             elif (
                 sample.name == "bookgraph_recommendation_cache_total" and sample.labels["kind"] == "customer"
             ):
@@ -302,6 +305,8 @@ def measure(workload: Workload, options: Options, settings: Settings, secret: st
     )
     lookups = (after["recs_hit"] - before["recs_hit"]) + (after["recs_miss"] - before["recs_miss"])
     hit_rate = round((after["recs_hit"] - before["recs_hit"]) / lookups, 3) if lookups else None
+    planned = after["executed_plan"] - before["executed_plan"]
+    executed = planned + after["executed_fallback"] - before["executed_fallback"]
     return Result(
         workload=workload.name,
         requests=summary["requests"],
@@ -312,6 +317,7 @@ def measure(workload: Workload, options: Options, settings: Settings, secret: st
         errors=summary["errors"] + summary["socket_errors"],
         statements_per_request=per_request,
         cache_hit_rate=hit_rate,
+        planned=round(planned / executed, 3) if executed else None,
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -55,6 +55,7 @@ from graphql.execution.values import (
 from graphql.language import Visitor, visit
 
 from auth.viewer import Viewer
+from context import Context
 from datasources.base import Engine
 from datasources.orders.tree import (
     ORDERS_CURSOR_TAG,
@@ -67,6 +68,7 @@ from datasources.orders.tree import (
     compile_tree,
 )
 from errors import BadUserInput, SourceUnavailable
+from execution.books import BOOK_SCALARS, MEMBERS, BookHole, Member
 from limits.cost import CostWeights
 from schema.relay import check_first, decode_cursor, pk_of
 
@@ -78,6 +80,8 @@ Reason = Literal["not_a_query", "unsupported", "variables", "arguments", "viewer
 _ROOTS: dict[str, Literal["viewer", "order"]] = {"viewer": "viewer", "order": "order"}
 # The one connection inside the tree: a customer's orders (its `first`, `after`, `status`).
 _PAGED = ("Customer", "orders")
+# A line's book: from the inventory store, filled in after the orders statement (execution.books).
+_BOOK = ("OrderLine", "book")
 _DEFINITION = "strawberry-definition"
 
 
@@ -115,6 +119,8 @@ class Plan:
     slots: tuple[_Slot, ...]
     # (level, weight): the actual cost is the sum of weight times that level's rows (level -1: once).
     cost_terms: tuple[tuple[int, int], ...]
+    # The lines' books, from the inventory store once the orders statement has run.
+    holes: tuple[BookHole, ...] = ()
 
     def arguments(self, viewer: Viewer, variables: VariableValues) -> Arguments | Fallback:
         order_id = None
@@ -154,8 +160,8 @@ class Plan:
             pages=pages,
         )
 
-    async def run(self, engine: Engine, viewer: Viewer, variables: VariableValues) -> Answer | Fallback:
-        arguments = self.arguments(viewer, variables)
+    async def run(self, engine: Engine, context: Context, variables: VariableValues) -> Answer | Fallback:
+        arguments = self.arguments(context.viewer, variables)
         if isinstance(arguments, Fallback):
             return arguments
         result = await self.statement.run(engine, arguments)
@@ -164,7 +170,13 @@ class Plan:
             # is not there or not theirs (the general path says NOT_FOUND, with its path).
             return Fallback("not_found")
         cost = sum(weight * (result.rows[level] if level >= 0 else 1) for level, weight in self.cost_terms)
-        return Answer(orjson.Fragment(result.data), cost)
+        if not self.holes:
+            return Answer(orjson.Fragment(result.data), cost)
+        data = orjson.loads(result.data)
+        threshold = context.settings.low_stock_threshold
+        for hole in self.holes:
+            cost += await hole.fill(data, context.inventory, threshold)
+        return Answer(orjson.Fragment(orjson.dumps(data)), cost)
 
 
 class Unsupported(Exception):
@@ -290,6 +302,7 @@ class _Walk:
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         self.slots: list[_Slot] = []
+        self.holes: list[BookHole] = []
         # (path, weight): objects cost 1 at their own path, extra weights at their parent's.
         self.terms: list[tuple[tuple[str, ...], int]] = []
 
@@ -314,7 +327,9 @@ class _Walk:
         if not roots:
             raise Unsupported("no root field")
         statement = compile_tree(tuple(roots))
-        return Plan(statement, tuple(root_fields), tuple(self.slots), self.cost_terms(statement))
+        return Plan(
+            statement, tuple(root_fields), tuple(self.slots), self.cost_terms(statement), tuple(self.holes)
+        )
 
     def cost_terms(self, statement: TreeStatement) -> tuple[tuple[int, int], ...]:
         # A level's rows are the objects at its path; a page's rows are its edges (and nodes).
@@ -343,6 +358,11 @@ class _Walk:
                 continue
             field = type_.fields[name]
             python_name = field.extensions[_DEFINITION].python_name
+            if (type_.name, name) == _BOOK:
+                # Another store's object: the tree writes its key, the plan the book (and counts it).
+                self.holes.append(BookHole((*path, key), self.book(field, field_nodes)))
+                members.append(Node(key, python_name))
+                continue
             extra = self.weights.extra(self.schema, type_, name)
             if extra:
                 self.terms.append((path, extra))
@@ -362,6 +382,43 @@ class _Walk:
             else:
                 members.append(Node(key, python_name))
         return tuple(members)
+
+    def book(self, field: GraphQLField, nodes: Sequence[FieldNode]) -> tuple[Member, ...]:
+        """What a line's book shows, within what `execution.books` writes."""
+        book = get_named_type(field.type)
+        assert isinstance(book, GraphQLObjectType)
+        members = []
+        for key, name, child, child_nodes in self.fields_of(book, nodes):
+            if name == "__typename" or name in BOOK_SCALARS or name == "genres":
+                members.append(Member(key, name))
+            elif name in MEMBERS and child is not None:
+                parts = []
+                for part_key, part, _, _ in self.fields_of(child, child_nodes):
+                    if part not in MEMBERS[name]:
+                        raise Unsupported(f"{child.name}.{part}")
+                    parts.append(Member(part_key, part))
+                members.append(Member(key, name, tuple(parts)))
+            else:
+                raise Unsupported(f"Book.{name}")
+        return tuple(members)
+
+    def fields_of(
+        self, type_: GraphQLObjectType, nodes: Sequence[FieldNode]
+    ) -> Iterator[tuple[str, str, GraphQLObjectType | None, list[FieldNode]]]:
+        """(response key, Python name, object type or None, nodes) of each field selected, in order;
+        a field that takes arguments is not for a plan."""
+        selection_sets = tuple(n.selection_set for n in nodes if n.selection_set is not None)
+        for key, field_nodes in self.collect(type_, selection_sets).items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                yield key, name, None, field_nodes
+                continue
+            field = type_.fields[name]
+            if field.args:
+                raise Unsupported(f"{type_.name}.{name} takes arguments")
+            named = get_named_type(field.type)
+            child = named if isinstance(named, GraphQLObjectType) else None
+            yield key, field.extensions[_DEFINITION].python_name, child, field_nodes
 
     def collect(
         self, type_: GraphQLObjectType, selection_sets: Sequence[SelectionSetNode]
@@ -427,10 +484,10 @@ class CompiledExecution:
         self.orders = orders
 
     async def answer(
-        self, text: str, operation_name: str | None, variables: dict[str, Any] | None, viewer: Viewer
+        self, text: str, operation_name: str | None, variables: dict[str, Any] | None, context: Context
     ) -> Answer | Fallback:
         try:
-            return await self._answer(text, operation_name, variables, viewer)
+            return await self._answer(text, operation_name, variables, context)
         except SourceUnavailable:
             return Fallback("error", "store unavailable")  # the general path reports it per field
         except Exception:
@@ -439,7 +496,7 @@ class CompiledExecution:
             return Fallback("error")
 
     async def _answer(
-        self, text: str, operation_name: str | None, variables: dict[str, Any] | None, viewer: Viewer
+        self, text: str, operation_name: str | None, variables: dict[str, Any] | None, context: Context
     ) -> Answer | Fallback:
         conditions = self.planner.conditions(text, operation_name)
         if isinstance(conditions, Fallback):
@@ -450,4 +507,4 @@ class CompiledExecution:
         plan = self.planner.plan(text, operation_name, coerced)
         if isinstance(plan, Fallback):
             return plan
-        return await plan.run(self.orders, viewer, coerced)
+        return await plan.run(self.orders, context, coerced)

@@ -270,9 +270,7 @@ class GraphQLApp(GraphQL[Context, None]):
             return None
         if not isinstance(name, str | None) or not isinstance(variables, dict | None):
             return None  # as the client sent them: Strawberry refuses them with a 400
-        answer = await plans.answer(
-            request_data.query, request_data.operation_name, request_data.variables, context.viewer
-        )
+        answer = await plans.answer(request_data.query, name, variables, context)
         if isinstance(answer, Fallback):
             EXECUTIONS.labels("fallback", answer.reason).inc()
             return None

@@ -179,6 +179,8 @@ _SCALARS: dict[Entity, dict[str, str]] = {
     "OrderLine": {
         "book_id": _global_id("Book", "{r}.book_id"),
         "quantity": "{r}.quantity",
+        # The book lives in the inventory store: written as its key, for the plan to replace.
+        "book": "{r}.book_id",
     },
     "OrderEvent": {
         "from_status": "{r}.from_status",
