@@ -9,7 +9,7 @@ and stock through the request's own loaders (one statement each, as the general 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from schema.relay import to_global_id
 
 # Book members a plan can write, by the schema's Python names; `price`, `authors` and `stock` hold
 # objects whose members are listed below.
-BOOK_SCALARS = frozenset({"id", "isbn", "title", "description", "published_year", "__typename"})
+BOOK_SCALARS = frozenset({"id", "isbn", "title", "description", "published_year"})
 MEMBERS = {
     "price": frozenset({"amount", "currency", "__typename"}),
     "authors": frozenset({"id", "name", "__typename"}),
@@ -38,42 +38,33 @@ class Member:
 
 
 @dataclass(frozen=True, slots=True)
-class BookHole:
-    """Where books go in `data` (the response keys from it, through lists) and what each shows."""
+class BookWriter:
+    """Writes books as a selection asks for them, loading only the relations it names."""
 
-    path: tuple[str, ...]
     members: tuple[Member, ...]
 
-    @property
-    def names(self) -> frozenset[str]:
-        return frozenset(m.name for m in self.members)
-
-    async def fill(self, data: dict[str, Any], inventory: InventorySource, low_stock: int) -> int:
-        """Puts the books in place; returns the objects it wrote (the cost counts them)."""
-        holders = list(_holders(data, self.path[:-1]))
-        key = self.path[-1]
-        ids = list(dict.fromkeys(h[key] for h in holders))
-        names = self.names
-        loads: list[Any] = [inventory.books_by_id.load_many(ids)]
+    async def write(
+        self,
+        ids: list[int],
+        rows: Sequence[BookRow | None] | None,
+        inventory: InventorySource,
+        low_stock: int,
+    ) -> list[tuple[dict[str, Any] | None, int]]:
+        """Each book (None: it has left the catalog) and the objects written for it; `rows` when the
+        caller has them already (a page), else they are loaded by `ids`."""
+        names = frozenset(m.name for m in self.members)
+        loads: list[Any] = [_given(rows) if rows is not None else inventory.books_by_id.load_many(ids)]
         for relation, loader in (
             ("authors", inventory.authors_by_book_id),
             ("genres", inventory.genres_by_book_id),
             ("stock", inventory.stock_by_book_id),
         ):
-            loads.append(loader.load_many(ids) if relation in names else _nothing(len(ids)))
-        rows, authors, genres, stock = await asyncio.gather(*loads)
-        written = {
-            pk: self._book(row, pk_authors, pk_genres, pk_stock, low_stock)
-            for pk, row, pk_authors, pk_genres, pk_stock in zip(
-                ids, rows, authors, genres, stock, strict=True
-            )
-        }
-        objects = 0
-        for holder in holders:
-            book, count = written[holder[key]]
-            holder[key] = book
-            objects += count
-        return objects
+            loads.append(loader.load_many(ids) if relation in names else _given([None] * len(ids)))
+        found, authors, genres, stock = await asyncio.gather(*loads)
+        return [
+            self._book(row, its_authors, its_genres, its_stock, low_stock)
+            for row, its_authors, its_genres, its_stock in zip(found, authors, genres, stock, strict=True)
+        ]
 
     def _book(
         self,
@@ -93,8 +84,6 @@ class BookHole:
                 book[member.key] = "Book"
             elif name == "id":
                 book[member.key] = to_global_id("Book", row.id)
-            elif name == "published_year":
-                book[member.key] = row.published_year
             elif name in BOOK_SCALARS:
                 book[member.key] = getattr(row, name)
             elif name == "genres":
@@ -105,8 +94,8 @@ class BookHole:
                 objects += 1
             elif name == "authors":
                 book[member.key] = [
-                    _object(member, {"id": to_global_id("Author", a.id), "name": a.name})
-                    for a in authors or []
+                    _object(member, {"id": to_global_id("Author", author.id), "name": author.name})
+                    for author in authors or []
                 ]
                 objects += len(book[member.key])
             elif name == "stock":
@@ -121,6 +110,27 @@ class BookHole:
                 book[member.key] = _object(member, values)
                 objects += 1
         return book, objects
+
+
+@dataclass(frozen=True, slots=True)
+class BookHole:
+    """Where books go in `data` (the response keys from it, through lists) and what each shows."""
+
+    path: tuple[str, ...]
+    writer: BookWriter
+
+    async def fill(self, data: dict[str, Any], inventory: InventorySource, low_stock: int) -> int:
+        """Puts the books in place; returns the objects it wrote (the cost counts them)."""
+        holders = list(_holders(data, self.path[:-1]))
+        key = self.path[-1]
+        ids = list(dict.fromkeys(h[key] for h in holders))
+        written = dict(zip(ids, await self.writer.write(ids, None, inventory, low_stock), strict=True))
+        objects = 0
+        for holder in holders:
+            book, count = written[holder[key]]
+            holder[key] = book
+            objects += count
+        return objects
 
 
 def _object(member: Member, values: dict[str, Any]) -> dict[str, Any]:
@@ -140,5 +150,5 @@ def _holders(value: Any, path: tuple[str, ...]) -> Iterator[dict[str, Any]]:
             yield from _holders(value.get(path[0]), path[1:])
 
 
-async def _nothing(count: int) -> list[None]:
-    return [None] * count
+async def _given(values: Sequence[Any]) -> Sequence[Any]:
+    return values

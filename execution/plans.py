@@ -16,12 +16,13 @@ Strawberry instead: `Fallback` says why, and `bookgraph_execution_total` counts 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import orjson
 from graphql import (
@@ -64,12 +65,15 @@ from datasources.orders.tree import (
     NotInTree,
     PageArguments,
     Root,
+    TreeResult,
     TreeStatement,
     compile_tree,
 )
 from errors import BadUserInput, SourceUnavailable
-from execution.books import BOOK_SCALARS, MEMBERS, BookHole, Member
+from execution.books import BOOK_SCALARS, MEMBERS, BookHole, BookWriter, Member
+from execution.catalog import CONNECTION, EDGE, GENRE, PAGE_INFO, Books, Genres
 from limits.cost import CostWeights
+from observability.tracing import planned_operation
 from schema.relay import check_first, decode_cursor, pk_of
 
 log = logging.getLogger(__name__)
@@ -114,13 +118,16 @@ class _Slot:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    statement: TreeStatement
+    statement: TreeStatement | None  # None: nothing from the orders store
     roots: tuple[_RootField, ...]
     slots: tuple[_Slot, ...]
     # (level, weight): the actual cost is the sum of weight times that level's rows (level -1: once).
     cost_terms: tuple[tuple[int, int], ...]
     # The lines' books, from the inventory store once the orders statement has run.
     holes: tuple[BookHole, ...] = ()
+    # The catalog's roots, read from the inventory store beside the orders statement.
+    catalog: tuple[tuple[str, Books | Genres], ...] = ()
+    keys: tuple[str, ...] = ()  # every root's response key, in the order of the selection
 
     def arguments(self, viewer: Viewer, variables: VariableValues) -> Arguments | Fallback:
         order_id = None
@@ -164,19 +171,42 @@ class Plan:
         arguments = self.arguments(context.viewer, variables)
         if isinstance(arguments, Fallback):
             return arguments
-        result = await self.statement.run(engine, arguments)
-        if not all(result.found):
+        results = await asyncio.gather(
+            self.statement.run(engine, arguments) if self.statement else _none(),
+            *(self._write(root, context, variables) for _, root in self.catalog),
+            return_exceptions=True,
+        )
+        for failed in results:
+            if isinstance(failed, BadUserInput):
+                return Fallback("arguments")  # the general path says which, with its path
+            if isinstance(failed, BaseException):
+                raise failed
+        result = cast(TreeResult | None, results[0])
+        written = cast(list[tuple[Any, int]], results[1:])
+        if result is not None and not all(result.found):
             # A customer seen for the first time (the general path creates it), or an order that
             # is not there or not theirs (the general path says NOT_FOUND, with its path).
             return Fallback("not_found")
-        cost = sum(weight * (result.rows[level] if level >= 0 else 1) for level, weight in self.cost_terms)
-        if not self.holes:
+        rows = result.rows if result is not None else ()
+        cost = sum(weight * (rows[level] if level >= 0 else 1) for level, weight in self.cost_terms)
+        if result is not None and not self.holes and not self.catalog:
             return Answer(orjson.Fragment(result.data), cost)
-        data = orjson.loads(result.data)
+        ordered = orjson.loads(result.data) if result is not None else {}
+        for (key, _), (value, objects) in zip(self.catalog, written, strict=True):
+            ordered[key] = value
+            cost += objects
+        data = {key: ordered[key] for key in self.keys}
         threshold = context.settings.low_stock_threshold
-        for hole in self.holes:
-            cost += await hole.fill(data, context.inventory, threshold)
-        return Answer(orjson.Fragment(orjson.dumps(data)), cost)
+        # Together, so that the request's loaders batch the books of every place at once.
+        filled = await asyncio.gather(*(h.fill(data, context.inventory, threshold) for h in self.holes))
+        return Answer(orjson.Fragment(orjson.dumps(data)), cost + sum(filled))
+
+    async def _write(self, root: Books | Genres, context: Context, variables: VariableValues) -> Any:
+        return await (root.write(context) if isinstance(root, Genres) else root.write(context, variables))
+
+
+async def _none() -> None:
+    return None
 
 
 class Unsupported(Exception):
@@ -309,27 +339,89 @@ class _Walk:
     def plan(self) -> Plan:
         query = self.schema.query_type
         assert query is not None
-        roots, root_fields = [], []
+        roots, root_fields, keys = [], [], []
+        catalog: list[tuple[str, Books | Genres]] = []
         for key, nodes in self.collect(query, (self.operation.selection_set,)).items():
             name = nodes[0].name.value
-            kind = _ROOTS.get(name)
-            if kind is None:
-                raise Unsupported(f"Query.{name}")
             field = query.fields[name]
             extra = self.weights.extra(self.schema, query, name)
             if extra:
                 self.terms.append(((), extra))
             named = get_named_type(field.type)
             assert isinstance(named, GraphQLObjectType)
+            keys.append(key)
+            if name == "books":
+                catalog.append((key, self.books(field, nodes)))
+                continue
+            if name == "genres":
+                catalog.append((key, Genres(self.plain(named, nodes, GENRE))))
+                continue
+            kind = _ROOTS.get(name)
+            if kind is None:
+                raise Unsupported(f"Query.{name}")
             self.terms.append(((key,), 1))
             roots.append(Root(key, kind, self.members(named, nodes, (key,))))
             root_fields.append(_RootField(kind, field, nodes[0]))
-        if not roots:
+        if not keys:
             raise Unsupported("no root field")
-        statement = compile_tree(tuple(roots))
+        statement = compile_tree(tuple(roots)) if roots else None
         return Plan(
-            statement, tuple(root_fields), tuple(self.slots), self.cost_terms(statement), tuple(self.holes)
+            statement,
+            tuple(root_fields),
+            tuple(self.slots),
+            self.cost_terms(statement) if statement else tuple(self.constant_terms()),
+            tuple(self.holes),
+            tuple(catalog),
+            tuple(keys),
         )
+
+    def constant_terms(self) -> list[tuple[int, int]]:
+        return [(-1, sum(weight for path, weight in self.terms if not path))]
+
+    def books(self, field: GraphQLField, nodes: Sequence[FieldNode]) -> Books:
+        """`books`: its connection's members, within what `execution.catalog` writes."""
+        connection = get_named_type(field.type)
+        assert isinstance(connection, GraphQLObjectType)
+        members: list[Member] = []
+        edge: tuple[Member, ...] = ()
+        page_info: tuple[Member, ...] = ()
+        writer = BookWriter(())
+        typenames = {"connection": connection.name}
+        for key, name, child, child_nodes in self.fields_of(connection, nodes):
+            if name not in CONNECTION:
+                raise Unsupported(f"{connection.name}.{name}")
+            if name in ("edges", "page_info"):
+                assert child is not None
+                if any(m.name == name for m in members):
+                    raise Unsupported(f"{name} under two keys")
+                typenames["edge" if name == "edges" else "page_info"] = child.name
+            if name == "edges":
+                assert child is not None
+                edge = self.plain(child, child_nodes, EDGE)
+                for _, part, book, book_nodes in self.fields_of(child, child_nodes):
+                    if part == "node" and book is not None:
+                        writer = BookWriter(self.book(book, book_nodes))
+                if sum(m.name == "node" for m in edge) > 1:
+                    raise Unsupported("the node under two keys")
+            elif name == "page_info":
+                assert child is not None
+                page_info = self.plain(child, child_nodes, PAGE_INFO)
+            members.append(Member(key, name))
+        typenames.setdefault("edge", "BookEdge")
+        typenames.setdefault("page_info", "PageInfo")
+        strawberry = self.schema.extensions[_DEFINITION]  # it converts the arguments as resolvers get them
+        return Books(field, nodes[0], tuple(members), edge, page_info, writer, typenames, strawberry)
+
+    def plain(
+        self, type_: GraphQLObjectType, nodes: Sequence[FieldNode], allowed: frozenset[str]
+    ) -> tuple[Member, ...]:
+        """Scalar members only, among `allowed`."""
+        members = []
+        for key, name, _, _ in self.fields_of(type_, nodes):
+            if name not in allowed:
+                raise Unsupported(f"{type_.name}.{name}")
+            members.append(Member(key, name))
+        return tuple(members)
 
     def cost_terms(self, statement: TreeStatement) -> tuple[tuple[int, int], ...]:
         # A level's rows are the objects at its path; a page's rows are its edges (and nodes).
@@ -360,7 +452,9 @@ class _Walk:
             python_name = field.extensions[_DEFINITION].python_name
             if (type_.name, name) == _BOOK:
                 # Another store's object: the tree writes its key, the plan the book (and counts it).
-                self.holes.append(BookHole((*path, key), self.book(field, field_nodes)))
+                book = get_named_type(field.type)
+                assert isinstance(book, GraphQLObjectType)
+                self.holes.append(BookHole((*path, key), BookWriter(self.book(book, field_nodes))))
                 members.append(Node(key, python_name))
                 continue
             extra = self.weights.extra(self.schema, type_, name)
@@ -383,10 +477,8 @@ class _Walk:
                 members.append(Node(key, python_name))
         return tuple(members)
 
-    def book(self, field: GraphQLField, nodes: Sequence[FieldNode]) -> tuple[Member, ...]:
-        """What a line's book shows, within what `execution.books` writes."""
-        book = get_named_type(field.type)
-        assert isinstance(book, GraphQLObjectType)
+    def book(self, book: GraphQLObjectType, nodes: Sequence[FieldNode]) -> tuple[Member, ...]:
+        """What a book shows, within what `execution.books` writes."""
         members = []
         for key, name, child, child_nodes in self.fields_of(book, nodes):
             if name == "__typename" or name in BOOK_SCALARS or name == "genres":
@@ -507,4 +599,8 @@ class CompiledExecution:
         plan = self.planner.plan(text, operation_name, coerced)
         if isinstance(plan, Fallback):
             return plan
-        return await plan.run(self.orders, context, coerced)
+        with planned_operation(operation_name, text) as span:
+            answer = await plan.run(self.orders, context, coerced)
+            if isinstance(answer, Fallback):  # Strawberry's span follows, for the same operation
+                span.set_attribute("graphql.execution", f"fallback: {answer.reason}")
+            return answer

@@ -9,6 +9,9 @@ import strawberry
 from catalog.importer import normalise_isbn
 from context import Info
 from datasources.filters import EVERY_BOOK, BookFilter
+from datasources.inventory.rows import BookRow
+from datasources.inventory.source import InventorySource
+from datasources.pages import Page
 from errors import BadUserInput, NotFound
 from schema.books import Author, Book, BookFilterInput, BookOrder, Genre, OrderDirection
 from schema.money import to_cents
@@ -40,14 +43,8 @@ async def books(
     filter: BookFilterInput | None = None,
     order_by: BookOrder | None = None,
 ) -> Connection[Book]:
-    conditions = book_filter(filter)
-    order = order_by or BookOrder()
-    descending = order.direction is OrderDirection.DESC
-    tag = f"books:{order.field}:{'desc' if descending else 'asc'}"
     inventory = info.context.inventory
-    page = await inventory.list_books(
-        conditions, order.field, descending, check_first(first), decode_cursor(after, tag)
-    )
+    conditions, page, tag = await book_page(inventory, first, after, filter, order_by)
 
     async def count() -> int:
         return await inventory.count_books(conditions)
@@ -55,6 +52,25 @@ async def books(
     connection = Connection.of(page, tag, Book.from_row, count)
     await load_relations(info, connection)
     return connection
+
+
+async def book_page(
+    inventory: InventorySource,
+    first: int,
+    after: str | None,
+    filter: BookFilterInput | None,
+    order_by: BookOrder | None,
+) -> tuple[BookFilter, Page[BookRow], str]:
+    """The catalog page the arguments ask for: its filter, its rows and its cursors' tag (a cursor
+    of another ordering is refused). Compiled plans read the catalog through this too."""
+    conditions = book_filter(filter)
+    order = order_by or BookOrder()
+    descending = order.direction is OrderDirection.DESC
+    tag = f"books:{order.field}:{'desc' if descending else 'asc'}"
+    page = await inventory.list_books(
+        conditions, order.field, descending, check_first(first), decode_cursor(after, tag)
+    )
+    return conditions, page, tag
 
 
 async def author(info: Info, id: strawberry.ID) -> Author | None:
