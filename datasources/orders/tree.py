@@ -276,17 +276,7 @@ class _Compiler:
         raise NotInTree(f"{entity}.{member.name} is not in the orders store's tree")
 
     def money(self, cents: str, currency: str, members: tuple[Node, ...]) -> str:
-        values = {"amount": _amount(cents), "currency": currency}
-        pairs = []
-        for member in members:
-            if member.name == "__typename":
-                assert member.literal is not None
-                pairs.append(f"{_text(member.key)}, {_text(member.literal)}")
-            elif member.name in values:
-                pairs.append(f"{_text(member.key)}, {values[member.name]}")
-            else:
-                raise NotInTree(f"Money.{member.name}")
-        return f"json_build_object({', '.join(pairs)})"
+        return _json_object("Money", members, {"amount": _amount(cents), "currency": currency})
 
     def relation(
         self,
@@ -385,16 +375,21 @@ class _Compiler:
             "start_cursor": f"(SELECT {_cursor(child)} {edges} LIMIT 1)",
             "end_cursor": f"(SELECT {_cursor(child)} {edges} DESC LIMIT 1)",
         }
-        pairs = []
-        for member in members:
-            if member.name == "__typename":
-                assert member.literal is not None
-                pairs.append(f"{_text(member.key)}, {_text(member.literal)}")
-            elif member.name in values:
-                pairs.append(f"{_text(member.key)}, {values[member.name]}")
-            else:
-                raise NotInTree(f"PageInfo.{member.name}")
-        return f"json_build_object({', '.join(pairs)})"
+        return _json_object("PageInfo", members, values)
+
+
+def _json_object(type_name: str, members: tuple[Node, ...], values: dict[str, str]) -> str:
+    """`members` as one JSON object: each the SQL of its name in `values`, or its __typename."""
+    pairs = []
+    for member in members:
+        if member.name == "__typename":
+            assert member.literal is not None
+            pairs.append(f"{_text(member.key)}, {_text(member.literal)}")
+        elif member.name in values:
+            pairs.append(f"{_text(member.key)}, {values[member.name]}")
+        else:
+            raise NotInTree(f"{type_name}.{member.name}")
+    return f"json_build_object({', '.join(pairs)})"
 
 
 def compile_tree(roots: tuple[Root, ...]) -> TreeStatement:
