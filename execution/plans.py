@@ -343,6 +343,8 @@ class _Walk:
         catalog: list[tuple[str, Books | Genres]] = []
         for key, nodes in self.collect(query, (self.operation.selection_set,)).items():
             name = nodes[0].name.value
+            if name not in query.fields:  # __typename, __schema, __type
+                raise Unsupported(f"Query.{name}")
             field = query.fields[name]
             extra = self.weights.extra(self.schema, query, name)
             if extra:

@@ -304,12 +304,21 @@ async def test_the_catalog_follows_its_cursors(both: Both) -> None:
 
 
 async def test_fields_of_other_stores_and_mutations_run_on_strawberry(both: Both) -> None:
+    failures = _fallbacks("error")
     await both(
         "{ viewer { orders(first: 2) { edges { node { lines { book { similarBooks(first: 2) { score } } } } } } } }",
         planned=False,
     )
     await both("{ viewer { name recommendations(first: 2) { book { id } } } }", planned=False)
     await both("{ trendingBooks(first: 2) { book { id } } }", planned=False)
+    await both("{ __typename viewer { name } }", planned=False)
+    await both("{ __schema { queryType { name } } }", as_="a-partner", role=Role.PARTNER, planned=False)
+    refused = await both(
+        'mutation { cancelOrder(id: "Qm9vazox") { order { id } userErrors { code } } }', planned=False
+    )
+    assert refused["data"]["cancelOrder"]["userErrors"] == [{"code": "UNKNOWN_ORDER"}]
+    # Each was a decision of the planner, not a plan that failed.
+    assert _fallbacks("error") == failures
 
 
 async def test_the_trusted_documents_give_the_same_answers(both: Both, gql: GraphQLClient) -> None:
