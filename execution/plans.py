@@ -171,11 +171,15 @@ class Plan:
         arguments = self.arguments(context.viewer, variables)
         if isinstance(arguments, Fallback):
             return arguments
-        results = await asyncio.gather(
-            self.statement.run(engine, arguments) if self.statement else _none(),
-            *(self._write(root, context, variables) for _, root in self.catalog),
-            return_exceptions=True,
-        )
+        if not self.catalog:  # the orders statement alone: no tasks to start
+            assert self.statement is not None
+            results: list[Any] = [await self.statement.run(engine, arguments)]
+        else:
+            results = await asyncio.gather(
+                self.statement.run(engine, arguments) if self.statement else _none(),
+                *(self._write(root, context, variables) for _, root in self.catalog),
+                return_exceptions=True,
+            )
         for failed in results:
             if isinstance(failed, BadUserInput):
                 return Fallback("arguments")  # the general path says which, with its path

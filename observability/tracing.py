@@ -16,6 +16,8 @@ from strawberry.extensions import LifecycleStep, SchemaExtension
 from strawberry.extensions.tracing import OpenTelemetryExtension
 
 Exporter = Literal["none", "console", "otlp"]
+# A proxy until a provider is installed (configure_tracing, or a test's), then that provider's.
+_TRACER = trace.get_tracer("bookgraph")
 
 
 class OperationTracing(OpenTelemetryExtension):
@@ -41,9 +43,8 @@ class OperationTracing(OpenTelemetryExtension):
 def planned_operation(operation_name: str | None, query: str) -> Iterator[trace.Span]:
     """The span of an operation a compiled plan runs, named as Strawberry names its own, and
     current, so the store calls beneath it are its children."""
-    tracer = trace.get_tracer("bookgraph")
     name = f"GraphQL Query: {operation_name}" if operation_name else "GraphQL Query"
-    with tracer.start_as_current_span(name, kind=trace.SpanKind.SERVER) as span:
+    with _TRACER.start_as_current_span(name, kind=trace.SpanKind.SERVER) as span:
         span.set_attribute("component", "graphql")
         span.set_attribute("graphql.execution", "plan")
         span.set_attribute("query", query)
