@@ -220,12 +220,7 @@ def serve(
         _run(settings, prepare, migrate=migrate)
     elif migrate:
         _run(settings, lambda _stores: asyncio.sleep(0))
-    url = f"http://{host}:{port}/graphql"
-    console.print(f"\n[bold]GraphiQL:[/bold] {url}")
-    console.print("[bold]A token:[/bold] bookgraph token --sub demo-customer-1")
-    console.print("  send it as the header `Authorization: Bearer <token>`")
-    if settings.environment == "development":
-        console.print(f"[dim]demo-customer-1:[/dim] {issue_token(settings, 'demo-customer-1')}\n")
+    print_welcome(console, settings, f"http://{host}:{port}/graphql")
     configure_logging(settings.log_level, settings.log_json)
     # The same stores as the server (the environment above), so it lives as long as the server does.
     background = subprocess.Popen([sys.executable, "-m", "cli", "worker"]) if worker else None
@@ -251,6 +246,18 @@ def serve(
             background.terminate()
             background.wait(timeout=10)
         stop_embedded()
+
+
+def print_welcome(console: Console, settings: Settings, url: str) -> None:
+    """Where GraphiQL is and, in development, a token to paste into it."""
+    console.print(f"\n[bold]GraphiQL:[/bold] {url}")
+    console.print("[bold]A token:[/bold] bookgraph token --sub demo-customer-1")
+    console.print("  send it as the header `Authorization: Bearer <token>`")
+    if settings.environment == "development":
+        console.print("[dim]demo-customer-1:[/dim]")
+        # On a line of its own, never wrapped at the terminal's width: it is copied and pasted.
+        console.print(issue_token(settings, "demo-customer-1"), soft_wrap=True, highlight=False)
+        console.print()
 
 
 @app.command("worker")

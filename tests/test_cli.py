@@ -238,3 +238,20 @@ def _cwd(process: Any) -> Path | None:
         return Path(process.cwd())
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return None
+
+
+def test_the_demo_token_survives_copy_and_paste() -> None:
+    import io
+
+    from rich.console import Console
+
+    from auth.tokens import TokenVerifier
+
+    settings = Settings(environment="development", _env_file=None)  # type: ignore[call-arg]
+    out = io.StringIO()
+    # A narrow terminal: the token is longer than a line, and still printed on one.
+    cli.print_welcome(Console(file=out, width=40), settings, "http://127.0.0.1:8000/graphql")
+    lines = out.getvalue().splitlines()
+    token = next(line for line in lines if line.count(".") == 2 and " " not in line)
+    assert len(token) > 40
+    assert asyncio.run(TokenVerifier(settings).verify(token)).subject == "demo-customer-1"
