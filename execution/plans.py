@@ -7,7 +7,9 @@ tree becomes one statement which writes the response's JSON in PostgreSQL. The r
 arguments (`first`, `after`, `status`, `id`) are the statement's parameters, checked exactly as the
 resolvers check them, and the row rule is a parameter too. The actual cost is counted from the
 rows of each level the statement reports, by the same rules as `limits.cost` (no walk over the
-response).
+response). What lives in the inventory keeps one batch per relation through the request's loaders:
+a line's book (`execution.books`) and the catalog's roots (`execution.catalog`), merged into the
+response in the selection's order.
 
 Whatever a plan cannot answer exactly as the general path would (a field of another store, an
 argument that is refused, a customer seen for the first time, a store that fails) is answered by
