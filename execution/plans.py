@@ -241,8 +241,14 @@ class Planner:
         """Plans for the trusted documents, made before the first request; how many could be made."""
         made = 0
         for text, name in operations:
-            variables = self.variables(text, name, {})
-            found = self.plan(text, name, variables) if isinstance(variables, VariableValues) else variables
+            try:
+                conditions = self.conditions(text, name)
+                # A plan depends on the variables only through `@skip`/`@include`: without any, the
+                # one plan is made now; with some, one per their values, as requests bring them.
+                found = conditions if conditions else self.plan(text, name, VariableValues({}, {}))
+            except Exception:  # a planner bug must not keep the server from serving
+                log.exception("no plan for a trusted document", extra={"operation": name})
+                continue
             made += isinstance(found, Plan)
         return made
 

@@ -478,3 +478,13 @@ async def test_an_orders_store_that_is_down_answers_as_the_general_path_does(set
     assert status == 200 and body["data"] == {"viewer": None}
     assert [e["extensions"]["code"] for e in body["errors"]] == ["SOURCE_UNAVAILABLE"]
     assert _fallbacks("error") - before == 1
+
+
+def test_the_trusted_documents_plans_can_serve_are_planned_at_start(app: Any) -> None:
+    from gateway.services import services
+
+    plans = services(app).plans
+    assert plans is not None
+    operations = Manifest.load(MANIFEST_PATH).operations.values()
+    planned = {op.name for op in operations if plans.planner.warm([(op.body, op.name)]) == 1}
+    assert planned == {"CatalogPage", "OrderDetail", "OrderHistory"}
