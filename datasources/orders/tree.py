@@ -14,7 +14,7 @@ Python's `isoformat()` in UTC, money as a decimal string with two places.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -276,7 +276,8 @@ class _Compiler:
         raise NotInTree(f"{entity}.{member.name} is not in the orders store's tree")
 
     def money(self, cents: str, currency: str, members: tuple[Node, ...]) -> str:
-        return _json_object("Money", members, {"amount": _amount(cents), "currency": currency})
+        amount = _amount(cents)
+        return _json_object("Money", members, {"amount": lambda _: amount, "currency": lambda _: currency})
 
     def relation(
         self,
@@ -325,47 +326,33 @@ class _Compiler:
         level = self.level("Order", True, body, path)
         child = "r" + level[1:]
         rows = f"FROM {level} {child} WHERE {child}._parent = {alias}._key"
-        pairs = []
-        for part in member.members:
-            key = _text(part.key)
-            if part.name == "__typename":
-                assert part.literal is not None
-                pairs.append(f"{key}, {_text(part.literal)}")
-            elif part.name == "edges":
-                edge = self.edge(child, level, part, (*path, part.key))
-                pairs.append(
-                    f"{key}, (SELECT coalesce(json_agg({edge} ORDER BY {child}._rn), '[]'::json) "
-                    f"{rows} AND {child}._in)"
-                )
-            elif part.name == "page_info":
-                pairs.append(f"{key}, {self.page_info(child, rows, after_value, part.members)}")
-            elif part.name == "total_count":
-                pairs.append(
-                    f"{key}, (SELECT count(*) FROM orders x WHERE x.customer_id = {alias}.id AND {filters})"
-                )
-            else:
-                raise NotInTree(f"OrderConnection.{part.name}")
-        if not pairs:
-            raise NotInTree("a connection with no members")
-        return f"json_build_object({', '.join(pairs)})"
+        total = f"(SELECT count(*) FROM orders x WHERE x.customer_id = {alias}.id AND {filters})"
+
+        def edges(part: Node) -> str:
+            edge = self.edge(child, level, part, (*path, part.key))
+            return (
+                f"(SELECT coalesce(json_agg({edge} ORDER BY {child}._rn), '[]'::json) {rows} AND {child}._in)"
+            )
+
+        return _json_object(
+            "OrderConnection",
+            member.members,
+            {
+                "edges": edges,
+                "page_info": lambda part: self.page_info(child, rows, after_value, part.members),
+                "total_count": lambda _: total,
+            },
+        )
 
     def edge(self, child: str, level: str, edge: Node, path: tuple[str, ...]) -> str:
-        pairs = []
-        for part in edge.members:
-            key = _text(part.key)
-            if part.name == "__typename":
-                assert part.literal is not None
-                pairs.append(f"{key}, {_text(part.literal)}")
-            elif part.name == "cursor":
-                pairs.append(f"{key}, {_cursor(child)}")
-            elif part.name == "node":
-                node = self.object("Order", child, level, part.members, (*path, part.key))
-                pairs.append(f"{key}, {node}")
-            else:
-                raise NotInTree(f"OrderEdge.{part.name}")
-        if not pairs:
-            raise NotInTree("an edge with no members")
-        return f"json_build_object({', '.join(pairs)})"
+        return _json_object(
+            "OrderEdge",
+            edge.members,
+            {
+                "cursor": lambda _: _cursor(child),
+                "node": lambda part: self.object("Order", child, level, part.members, (*path, part.key)),
+            },
+        )
 
     def page_info(self, child: str, rows: str, after_value: str, members: tuple[Node, ...]) -> str:
         edges = f"{rows} AND {child}._in ORDER BY {child}._rn"
@@ -375,21 +362,28 @@ class _Compiler:
             "start_cursor": f"(SELECT {_cursor(child)} {edges} LIMIT 1)",
             "end_cursor": f"(SELECT {_cursor(child)} {edges} DESC LIMIT 1)",
         }
-        return _json_object("PageInfo", members, values)
+        return _json_object("PageInfo", members, {name: _constant(sql) for name, sql in values.items()})
 
 
-def _json_object(type_name: str, members: tuple[Node, ...], values: dict[str, str]) -> str:
-    """`members` as one JSON object: each the SQL of its name in `values`, or its __typename."""
+def _json_object(type_name: str, members: tuple[Node, ...], values: dict[str, Callable[[Node], str]]) -> str:
+    """`members` as one JSON object: each the SQL that `values` makes for its name, or its
+    __typename; an object with no members, or one this statement cannot write, is not in the tree."""
     pairs = []
     for member in members:
         if member.name == "__typename":
             assert member.literal is not None
             pairs.append(f"{_text(member.key)}, {_text(member.literal)}")
         elif member.name in values:
-            pairs.append(f"{_text(member.key)}, {values[member.name]}")
+            pairs.append(f"{_text(member.key)}, {values[member.name](member)}")
         else:
             raise NotInTree(f"{type_name}.{member.name}")
+    if not pairs:
+        raise NotInTree(f"a {type_name} with no members")
     return f"json_build_object({', '.join(pairs)})"
+
+
+def _constant(sql: str) -> Callable[[Node], str]:
+    return lambda _: sql
 
 
 def compile_tree(roots: tuple[Root, ...]) -> TreeStatement:
