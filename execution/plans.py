@@ -263,7 +263,7 @@ class Planner:
         conditions = self.conditions(text, operation_name)
         if isinstance(conditions, Fallback):
             return conditions
-        values = tuple(_hashable(variables.coerced.get(name)) for name in conditions)
+        values = tuple(variables.coerced.get(name) for name in conditions)  # Booleans: `if:`
         return self._cached(  # type: ignore[no-any-return]
             self._plans,
             (text, operation_name, values),
@@ -455,40 +455,31 @@ class _Walk:
     def members(
         self, type_: GraphQLObjectType, nodes: Sequence[FieldNode], path: tuple[str, ...]
     ) -> tuple[Node, ...]:
-        selection_sets = tuple(n.selection_set for n in nodes if n.selection_set is not None)
         members = []
-        for key, field_nodes in self.collect(type_, selection_sets).items():
-            name = field_nodes[0].name.value
+        for key, name, child, field_nodes in self.fields_of(type_, nodes):
             if name == "__typename":
-                members.append(Node(key, "__typename", literal=type_.name))
+                members.append(Node(key, name, literal=type_.name))
                 continue
-            field = type_.fields[name]
-            python_name = field.extensions[_DEFINITION].python_name
-            if (type_.name, name) == _BOOK:
+            graphql_name = field_nodes[0].name.value
+            field = type_.fields[graphql_name]
+            if (type_.name, graphql_name) == _BOOK:
                 # Another store's object: the tree writes its key, the plan the book (and counts it).
-                book = get_named_type(field.type)
-                assert isinstance(book, GraphQLObjectType)
-                self.holes.append(BookHole((*path, key), BookWriter(self.book(book, field_nodes))))
-                members.append(Node(key, python_name))
+                assert child is not None
+                self.holes.append(BookHole((*path, key), BookWriter(self.book(child, field_nodes))))
+                members.append(Node(key, name))
                 continue
-            extra = self.weights.extra(self.schema, type_, name)
+            extra = self.weights.extra(self.schema, type_, graphql_name)
             if extra:
                 self.terms.append((path, extra))
             slot = None
-            if (type_.name, name) == _PAGED:
+            if (type_.name, graphql_name) == _PAGED:
                 slot = len(self.slots)
                 self.slots.append(_Slot(field, field_nodes[0]))
-            elif field.args:
-                raise Unsupported(f"{type_.name}.{name} takes arguments")
-            named = get_named_type(field.type)
-            if isinstance(named, GraphQLObjectType):
+            if child is not None:
                 self.terms.append(((*path, key), 1))
-                children = self.members(named, field_nodes, (*path, key))
-                members.append(Node(key, python_name, children, slot=slot))
-            elif hasattr(named, "fields"):
-                raise Unsupported(f"{type_.name}.{name} is abstract")
+                members.append(Node(key, name, self.members(child, field_nodes, (*path, key)), slot=slot))
             else:
-                members.append(Node(key, python_name))
+                members.append(Node(key, name))
         return tuple(members)
 
     def book(self, book: GraphQLObjectType, nodes: Sequence[FieldNode]) -> tuple[Member, ...]:
@@ -511,8 +502,9 @@ class _Walk:
     def fields_of(
         self, type_: GraphQLObjectType, nodes: Sequence[FieldNode]
     ) -> Iterator[tuple[str, str, GraphQLObjectType | None, list[FieldNode]]]:
-        """(response key, Python name, object type or None, nodes) of each field selected, in order;
-        a field that takes arguments is not for a plan."""
+        """(response key, Python name, object type or None, nodes) of each field selected, in order.
+        A field that takes arguments (but a customer's orders page) or holds an interface or a
+        union is not for a plan."""
         selection_sets = tuple(n.selection_set for n in nodes if n.selection_set is not None)
         for key, field_nodes in self.collect(type_, selection_sets).items():
             name = field_nodes[0].name.value
@@ -520,9 +512,11 @@ class _Walk:
                 yield key, name, None, field_nodes
                 continue
             field = type_.fields[name]
-            if field.args:
+            if field.args and (type_.name, name) != _PAGED:
                 raise Unsupported(f"{type_.name}.{name} takes arguments")
             named = get_named_type(field.type)
+            if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
+                raise Unsupported(f"{type_.name}.{name} is abstract")
             child = named if isinstance(named, GraphQLObjectType) else None
             yield key, field.extensions[_DEFINITION].python_name, child, field_nodes
 
@@ -576,10 +570,6 @@ class _Walk:
         # An interface or union the object type belongs to (`... on Node`).
         abstract = isinstance(named, GraphQLInterfaceType | GraphQLUnionType)
         return abstract and self.schema.is_sub_type(named, type_)  # type: ignore[arg-type]
-
-
-def _hashable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
 
 
 class CompiledExecution:

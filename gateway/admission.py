@@ -181,9 +181,7 @@ class Admission:
         request = admitted.request
         if actual is None:
             actual = self.cost.actual(admitted.priced, request.variables, request.operation_name, data)
-        settled = await self.cost.refund(
-            admitted.client, admitted.priced.requested - actual, admitted.charged
-        )
+        settled = self.cost.refund(admitted.client, admitted.priced.requested - actual, admitted.charged)
         return self.cost.report(admitted.priced.requested, actual, settled)
 
 

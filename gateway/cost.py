@@ -99,7 +99,7 @@ class QueryCost:
     async def charge(self, client: str, points: int) -> Throttle | None:
         return await self.budgets.take(client, points)
 
-    async def refund(self, client: str, points: int, charged: Throttle | None) -> Throttle | None:
+    def refund(self, client: str, points: int, charged: Throttle | None) -> Throttle | None:
         # Given back with the client's next charge (CostBudgets): no round trip of its own.
         if points <= 0 or charged is None:
             return charged
