@@ -9,15 +9,20 @@ and stock through the request's own loaders (one statement each, as the general 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from graphql.execution.values import VariableValues
+
+from context import Context
 from datasources.inventory.rows import AuthorRow, BookRow, StockRow
 from datasources.inventory.source import InventorySource
 from schema.books import Stock
 from schema.money import Money
 from schema.relay import to_global_id
+
+T = TypeVar("T")
 
 # Book members a plan can write, by the schema's Python names; `price`, `authors` and `stock` hold
 # objects whose members are listed below.
@@ -119,12 +124,15 @@ class BookHole:
     path: tuple[str, ...]
     writer: BookWriter
 
-    async def fill(self, data: dict[str, Any], inventory: InventorySource, low_stock: int) -> int:
+    async def fill(self, data: dict[str, Any], context: Context, variables: VariableValues) -> int:
         """Puts the books in place; returns the objects it wrote (the cost counts them)."""
-        holders = list(_holders(data, self.path[:-1]))
+        holders = list(holders_at(data, self.path[:-1]))
         key = self.path[-1]
         ids = list(dict.fromkeys(h[key] for h in holders))
-        written = dict(zip(ids, await self.writer.write(ids, None, inventory, low_stock), strict=True))
+        low_stock = context.settings.low_stock_threshold
+        written = dict(
+            zip(ids, await self.writer.write(ids, None, context.inventory, low_stock), strict=True)
+        )
         objects = 0
         for holder in holders:
             book, count = written[holder[key]]
@@ -138,16 +146,26 @@ def _object(member: Member, values: dict[str, Any]) -> dict[str, Any]:
     return {m.key: typename if m.name == "__typename" else values[m.name] for m in member.members}
 
 
-def _holders(value: Any, path: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+def holders_at(value: Any, path: tuple[str, ...]) -> Iterator[dict[str, Any]]:
     """The objects at `path` below `value`, through lists, skipping nulls."""
     if isinstance(value, list):
         for item in value:
-            yield from _holders(item, path)
+            yield from holders_at(item, path)
     elif isinstance(value, dict):
         if not path:
             yield value
         else:
-            yield from _holders(value.get(path[0]), path[1:])
+            yield from holders_at(value.get(path[0]), path[1:])
+
+
+async def together(*calls: Awaitable[T]) -> list[T]:
+    """Every call's result, run concurrently (so that the request's loaders batch across them); the
+    first failure is raised once all have finished, so none is left running on the request."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]
 
 
 async def _given(values: Sequence[Any]) -> Sequence[Any]:

@@ -7,9 +7,10 @@ tree becomes one statement which writes the response's JSON in PostgreSQL. The r
 arguments (`first`, `after`, `status`, `id`) are the statement's parameters, checked exactly as the
 resolvers check them, and the row rule is a parameter too. The actual cost is counted from the
 rows of each level the statement reports, by the same rules as `limits.cost` (no walk over the
-response). What lives in the inventory keeps one batch per relation through the request's loaders:
-a line's book (`execution.books`) and the catalog's roots (`execution.catalog`), merged into the
-response in the selection's order.
+response). What lives in the other stores keeps one batch per relation through the request's
+loaders: a line's book (`execution.books`), the catalog's roots and search (`execution.catalog`),
+and the recommendation lists (`execution.recommended`), merged into the response in the selection's
+order.
 
 Whatever a plan cannot answer exactly as the general path would (a field of another store, an
 argument that is refused, a customer seen for the first time, a store that fails) is answered by
@@ -18,7 +19,6 @@ Strawberry instead: `Fallback` says why, and `bookgraph_execution_total` counts 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -71,9 +71,20 @@ from datasources.orders.tree import (
     TreeStatement,
     compile_tree,
 )
-from errors import BadUserInput, SourceUnavailable
-from execution.books import BOOK_SCALARS, MEMBERS, BookHole, BookWriter, Member
-from execution.catalog import CONNECTION, EDGE, GENRE, PAGE_INFO, Books, Genres
+from errors import BadUserInput, BookgraphError, Forbidden, NotFound, SourceUnavailable, Unauthenticated
+from execution.books import BOOK_SCALARS, MEMBERS, BookHole, BookWriter, Member, together
+from execution.catalog import (
+    CONNECTION,
+    EDGE,
+    GENRE,
+    PAGE_INFO,
+    SEARCH_CONNECTION,
+    SEARCH_EDGE,
+    Books,
+    Genres,
+    OneBook,
+)
+from execution.recommended import RECOMMENDATION, Shelf, ShelfHole, Source
 from limits.cost import CostWeights
 from observability.tracing import planned_operation
 from schema.relay import check_first, decode_cursor, pk_of
@@ -88,6 +99,22 @@ _ROOTS: dict[str, Literal["viewer", "order"]] = {"viewer": "viewer", "order": "o
 _PAGED = ("Customer", "orders")
 # A line's book: from the inventory store, filled in after the orders statement (execution.books).
 _BOOK = ("OrderLine", "book")
+# The viewer's recommendations: filled in after the orders statement (execution.recommended).
+_RECOMMENDATIONS = ("Customer", "recommendations")
+# A book's recommendation lists, under `book(id:)` (execution.catalog.OneBook).
+_SHELVES: dict[str, tuple[str, str]] = {
+    "similar_books": ("Book", "similarBooks"),
+    "also_bought": ("Book", "alsoBought"),
+}
+# The fields with arguments a plan passes on as the resolvers receive them.
+_WITH_ARGUMENTS = frozenset({_PAGED, _RECOMMENDATIONS, *_SHELVES.values()})
+# Why a resolver's refusal sends a request to the general path, which reports it with its path.
+_REFUSALS: dict[type[BookgraphError], Reason] = {
+    BadUserInput: "arguments",
+    NotFound: "not_found",
+    Forbidden: "viewer",
+    Unauthenticated: "viewer",
+}
 _DEFINITION = "strawberry-definition"
 
 
@@ -125,10 +152,10 @@ class Plan:
     slots: tuple[_Slot, ...]
     # (level, weight): the actual cost is the sum of weight times that level's rows (level -1: once).
     cost_terms: tuple[tuple[int, int], ...]
-    # The lines' books, from the inventory store once the orders statement has run.
-    holes: tuple[BookHole, ...] = ()
-    # The catalog's roots, read from the inventory store beside the orders statement.
-    catalog: tuple[tuple[str, Books | Genres], ...] = ()
+    # The lines' books and the viewer's recommendations, once the orders statement has run.
+    holes: tuple[BookHole | ShelfHole, ...] = ()
+    # The roots of other stores (the catalog, trending books), read beside the orders statement.
+    catalog: tuple[tuple[str, Books | Genres | OneBook | Shelf], ...] = ()
     keys: tuple[str, ...] = ()  # every root's response key, in the order of the selection
 
     def arguments(self, viewer: Viewer, variables: VariableValues) -> Arguments | Fallback:
@@ -170,6 +197,14 @@ class Plan:
         )
 
     async def run(self, engine: Engine, context: Context, variables: VariableValues) -> Answer | Fallback:
+        try:
+            return await self._run(engine, context, variables)
+        except SourceUnavailable:
+            raise
+        except BookgraphError as refused:  # the general path says which, with its path
+            return Fallback(_REFUSALS.get(type(refused), "error"), refused.message)
+
+    async def _run(self, engine: Engine, context: Context, variables: VariableValues) -> Answer | Fallback:
         arguments = self.arguments(context.viewer, variables)
         if isinstance(arguments, Fallback):
             return arguments
@@ -177,16 +212,10 @@ class Plan:
             assert self.statement is not None
             results: list[Any] = [await self.statement.run(engine, arguments)]
         else:
-            results = await asyncio.gather(
+            results = await together(
                 self.statement.run(engine, arguments) if self.statement else _none(),
-                *(self._write(root, context, variables) for _, root in self.catalog),
-                return_exceptions=True,
+                *(root.write(context, variables) for _, root in self.catalog),
             )
-        for failed in results:
-            if isinstance(failed, BadUserInput):
-                return Fallback("arguments")  # the general path says which, with its path
-            if isinstance(failed, BaseException):
-                raise failed
         result = cast(TreeResult | None, results[0])
         written = cast(list[tuple[Any, int]], results[1:])
         if result is not None and not all(result.found):
@@ -202,13 +231,9 @@ class Plan:
             ordered[key] = value
             cost += objects
         data = {key: ordered[key] for key in self.keys}
-        threshold = context.settings.low_stock_threshold
         # Together, so that the request's loaders batch the books of every place at once.
-        filled = await asyncio.gather(*(h.fill(data, context.inventory, threshold) for h in self.holes))
+        filled = await together(*(hole.fill(data, context, variables) for hole in self.holes))
         return Answer(orjson.Fragment(orjson.dumps(data)), cost + sum(filled))
-
-    async def _write(self, root: Books | Genres, context: Context, variables: VariableValues) -> Any:
-        return await (root.write(context) if isinstance(root, Genres) else root.write(context, variables))
 
 
 async def _none() -> None:
@@ -344,7 +369,8 @@ class _Walk:
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         self.slots: list[_Slot] = []
-        self.holes: list[BookHole] = []
+        self.holes: list[BookHole | ShelfHole] = []
+        self.viewer: str | None = None  # the viewer root's response key, while its members are walked
         # (path, weight): objects cost 1 at their own path, extra weights at their parent's.
         self.terms: list[tuple[tuple[str, ...], int]] = []
 
@@ -352,7 +378,7 @@ class _Walk:
         query = self.schema.query_type
         assert query is not None
         roots, root_fields, keys = [], [], []
-        catalog: list[tuple[str, Books | Genres]] = []
+        catalog: list[tuple[str, Books | Genres | OneBook | Shelf]] = []
         for key, nodes in self.collect(query, (self.operation.selection_set,)).items():
             name = nodes[0].name.value
             if name not in query.fields:  # __typename, __schema, __type
@@ -364,17 +390,25 @@ class _Walk:
             named = get_named_type(field.type)
             assert isinstance(named, GraphQLObjectType)
             keys.append(key)
-            if name == "books":
-                catalog.append((key, self.books(field, nodes)))
+            if name in ("books", "searchBooks"):
+                catalog.append((key, self.books(field, nodes, search=name == "searchBooks")))
                 continue
             if name == "genres":
                 catalog.append((key, Genres(self.plain(named, nodes, GENRE))))
+                continue
+            if name == "book":
+                catalog.append((key, self.one_book(field, named, nodes)))
+                continue
+            if name == "trendingBooks":
+                catalog.append((key, self.shelf("trending_books", field, named, nodes)))
                 continue
             kind = _ROOTS.get(name)
             if kind is None:
                 raise Unsupported(f"Query.{name}")
             self.terms.append(((key,), 1))
+            self.viewer = key if kind == "viewer" else None
             roots.append(Root(key, kind, self.members(named, nodes, (key,))))
+            self.viewer = None
             root_fields.append(_RootField(kind, field, nodes[0]))
         if not keys:
             raise Unsupported("no root field")
@@ -392,8 +426,10 @@ class _Walk:
     def constant_terms(self) -> list[tuple[int, int]]:
         return [(-1, sum(weight for path, weight in self.terms if not path))]
 
-    def books(self, field: GraphQLField, nodes: Sequence[FieldNode]) -> Books:
-        """`books`: its connection's members, within what `execution.catalog` writes."""
+    def books(self, field: GraphQLField, nodes: Sequence[FieldNode], search: bool = False) -> Books:
+        """`books` (or `searchBooks`): its connection's members, within what `execution.catalog`
+        writes."""
+        allowed, allowed_edge = (SEARCH_CONNECTION, SEARCH_EDGE) if search else (CONNECTION, EDGE)
         connection = get_named_type(field.type)
         assert isinstance(connection, GraphQLObjectType)
         members: list[Member] = []
@@ -402,7 +438,7 @@ class _Walk:
         writer = BookWriter(())
         typenames = {"connection": connection.name}
         for key, name, child, child_nodes in self.fields_of(connection, nodes):
-            if name not in CONNECTION:
+            if name not in allowed:
                 raise Unsupported(f"{connection.name}.{name}")
             if name in ("edges", "page_info"):
                 assert child is not None
@@ -411,7 +447,7 @@ class _Walk:
                 typenames["edge" if name == "edges" else "page_info"] = child.name
             if name == "edges":
                 assert child is not None
-                edge = self.plain(child, child_nodes, EDGE)
+                edge = self.plain(child, child_nodes, allowed_edge)
                 for _, part, book, book_nodes in self.fields_of(child, child_nodes):
                     if part == "node" and book is not None:
                         writer = BookWriter(self.book(book, book_nodes))
@@ -423,8 +459,51 @@ class _Walk:
             members.append(Member(key, name))
         typenames.setdefault("edge", "BookEdge")
         typenames.setdefault("page_info", "PageInfo")
-        strawberry = self.schema.extensions[_DEFINITION]  # it converts the arguments as resolvers get them
-        return Books(field, nodes[0], tuple(members), edge, page_info, writer, typenames, strawberry)
+        return Books(field, nodes[0], tuple(members), edge, page_info, writer, typenames, self.schema, search)
+
+    def one_book(self, field: GraphQLField, book: GraphQLObjectType, nodes: Sequence[FieldNode]) -> OneBook:
+        """`book(id | isbn)`: what `book` writes of any book, and its recommendation lists."""
+        members, plain, shelves = [], [], []
+        weight = 0
+        for key, name, child, child_nodes in self.fields_of(book, nodes):
+            members.append(Member(key, name))
+            if name in _SHELVES:
+                assert child is not None
+                weight += self.weights.extra(self.schema, book, child_nodes[0].name.value)
+                shelves.append(
+                    (
+                        key,
+                        self.shelf(
+                            cast(Source, name), book.fields[child_nodes[0].name.value], child, child_nodes
+                        ),
+                    )
+                )
+            else:
+                plain.append(self.book_member(key, name, child, child_nodes))
+        return OneBook(
+            self.schema, field, nodes[0], tuple(members), BookWriter(tuple(plain)), tuple(shelves), weight
+        )
+
+    def shelf(
+        self,
+        source: Source,
+        field: GraphQLField,
+        recommendation: GraphQLObjectType,
+        nodes: Sequence[FieldNode],
+    ) -> Shelf:
+        """A list of recommendations, within what `execution.recommended` writes."""
+        members: list[Member] = []
+        writer = BookWriter(())
+        for key, name, child, child_nodes in self.fields_of(recommendation, nodes):
+            if name not in RECOMMENDATION:
+                raise Unsupported(f"{recommendation.name}.{name}")
+            if name == "book":
+                assert child is not None
+                if any(m.name == "book" for m in members):
+                    raise Unsupported("the book under two keys")
+                writer = BookWriter(self.book(child, child_nodes))
+            members.append(Member(key, name))
+        return Shelf(source, self.schema, field, nodes[0], tuple(members), writer)
 
     def plain(
         self, type_: GraphQLObjectType, nodes: Sequence[FieldNode], allowed: frozenset[str]
@@ -468,6 +547,18 @@ class _Walk:
                 self.holes.append(BookHole((*path, key), BookWriter(self.book(child, field_nodes))))
                 members.append(Node(key, name))
                 continue
+            if (type_.name, graphql_name) == _RECOMMENDATIONS:
+                # Personal: planned for the viewer's own customer only (whom the viewer may see).
+                if path != (self.viewer,):
+                    raise Unsupported("recommendations of a customer other than the viewer")
+                assert child is not None
+                shelf = self.shelf("recommendations", field, child, field_nodes)
+                self.holes.append(ShelfHole((*path, key), shelf))
+                extra = self.weights.extra(self.schema, type_, graphql_name)
+                if extra:
+                    self.terms.append((path, extra))
+                members.append(Node(key, name))
+                continue
             extra = self.weights.extra(self.schema, type_, graphql_name)
             if extra:
                 self.terms.append((path, extra))
@@ -484,26 +575,27 @@ class _Walk:
 
     def book(self, book: GraphQLObjectType, nodes: Sequence[FieldNode]) -> tuple[Member, ...]:
         """What a book shows, within what `execution.books` writes."""
-        members = []
-        for key, name, child, child_nodes in self.fields_of(book, nodes):
-            if name == "__typename" or name in BOOK_SCALARS or name == "genres":
-                members.append(Member(key, name))
-            elif name in MEMBERS and child is not None:
-                parts = []
-                for part_key, part, _, _ in self.fields_of(child, child_nodes):
-                    if part not in MEMBERS[name]:
-                        raise Unsupported(f"{child.name}.{part}")
-                    parts.append(Member(part_key, part))
-                members.append(Member(key, name, tuple(parts)))
-            else:
-                raise Unsupported(f"Book.{name}")
-        return tuple(members)
+        return tuple(self.book_member(*selected) for selected in self.fields_of(book, nodes))
+
+    def book_member(
+        self, key: str, name: str, child: GraphQLObjectType | None, nodes: Sequence[FieldNode]
+    ) -> Member:
+        if name == "__typename" or name in BOOK_SCALARS or name == "genres":
+            return Member(key, name)
+        if name in MEMBERS and child is not None:
+            parts = []
+            for part_key, part, _, _ in self.fields_of(child, nodes):
+                if part not in MEMBERS[name]:
+                    raise Unsupported(f"{child.name}.{part}")
+                parts.append(Member(part_key, part))
+            return Member(key, name, tuple(parts))
+        raise Unsupported(f"Book.{name}")
 
     def fields_of(
         self, type_: GraphQLObjectType, nodes: Sequence[FieldNode]
     ) -> Iterator[tuple[str, str, GraphQLObjectType | None, list[FieldNode]]]:
         """(response key, Python name, object type or None, nodes) of each field selected, in order.
-        A field that takes arguments (but a customer's orders page) or holds an interface or a
+        A field that takes arguments (but those in `_WITH_ARGUMENTS`) or holds an interface or a
         union is not for a plan."""
         selection_sets = tuple(n.selection_set for n in nodes if n.selection_set is not None)
         for key, field_nodes in self.collect(type_, selection_sets).items():
@@ -512,7 +604,7 @@ class _Walk:
                 yield key, name, None, field_nodes
                 continue
             field = type_.fields[name]
-            if field.args and (type_.name, name) != _PAGED:
+            if field.args and (type_.name, name) not in _WITH_ARGUMENTS:
                 raise Unsupported(f"{type_.name}.{name} takes arguments")
             named = get_named_type(field.type)
             if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):

@@ -22,7 +22,11 @@ MAX_PRICE = Decimal(1_000_000)
 
 
 async def book(info: Info, id: strawberry.ID | None = None, isbn: str | None = None) -> Book | None:
-    inventory = info.context.inventory
+    return Book.from_row(await find_book(info.context.inventory, id, isbn))
+
+
+async def find_book(inventory: InventorySource, id: str | None, isbn: str | None) -> BookRow:
+    """The book by exactly one of its global ID or its ISBN; compiled plans find it here too."""
     if (id is None) == (isbn is None):
         raise BadUserInput("Give exactly one of `id` or `isbn`.")
     if id is not None:
@@ -33,7 +37,7 @@ async def book(info: Info, id: strawberry.ID | None = None, isbn: str | None = N
         row = await inventory.books_by_isbn.load(normalise_isbn(compact) or compact)
     if row is None:
         raise NotFound("No book has this ID." if id is not None else "No book has this ISBN.")
-    return Book.from_row(row)
+    return row
 
 
 async def books(

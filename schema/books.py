@@ -12,6 +12,7 @@ import strawberry
 
 from context import Info
 from datasources.inventory.rows import AuthorRow, BookRow, BookSort, StockRow
+from recommendations.shelf import Pick, similar_to, with_books
 from recommendations.values import Recommendation, Strategy
 from schema.money import Money
 from schema.relations import Prefetched, Relation, cost, load_relations, relation
@@ -108,18 +109,9 @@ class Book(Node, Prefetched):
     )
     async def similar_books(self, info: Info, first: int = 10) -> list[BookRecommendation] | None:
         check_first(first, minimum=1)
-        hits = await info.context.search.similar_by_book_id.load((self.pk, first))
-        rows = await info.context.inventory.books_by_id.load_many([hit.book_id for hit in hits])
-        recommended = [
-            BookRecommendation(
-                book=Book.from_row(row),
-                score=hit.score,
-                strategy=Strategy.CONTENT,
-                reason=f"Close in theme to “{self.title}”",
-            )
-            for hit, row in zip(hits, rows, strict=True)
-            if row is not None
-        ]
+        context = info.context
+        picks = await similar_to(context.search, context.inventory, self.pk, self.title, first)
+        recommended = [BookRecommendation.of(pick) for pick in picks]
         await load_relations(info, recommended)
         return recommended
 
@@ -144,24 +136,17 @@ class BookRecommendation:
     strategy: RecommendationStrategy  # type: ignore[valid-type]
     reason: str = strawberry.field(description="Why this book, in words a shopper reads.")
 
+    @classmethod
+    def of(cls, pick: Pick) -> BookRecommendation:
+        return cls(book=Book.from_row(pick.row), score=pick.score, strategy=pick.strategy, reason=pick.reason)
+
 
 async def recommended_books(
     info: Info, recommendations: Sequence[Recommendation], genre: str | None
 ) -> list[BookRecommendation]:
     """Recommendations with their books and the books their reasons name: one load for both."""
-    wanted = [r.book_id for r in recommendations] + [r.because for r in recommendations if r.because]
-    rows = await info.context.inventory.books_by_id.load_many(wanted)
-    found = {row.id: row for row in rows if row is not None}
-    result = [
-        BookRecommendation(
-            book=Book.from_row(found[r.book_id]),
-            score=r.score,
-            strategy=r.strategy,
-            reason=r.reason({pk: row.title for pk, row in found.items()}, genre),
-        )
-        for r in recommendations
-        if r.book_id in found
-    ]
+    picks = await with_books(info.context.inventory, recommendations, genre)
+    result = [BookRecommendation.of(pick) for pick in picks]
     await load_relations(info, result)
     return result
 

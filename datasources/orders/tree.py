@@ -169,6 +169,8 @@ _SCALARS: dict[Entity, dict[str, str]] = {
         "name": "{r}.name",
         "email": "{r}.email",
         "created_at": _iso("{r}.created_at"),
+        # The recommendations come from Redis and the stores: written as the key, for the plan.
+        "recommendations": "{r}.id",
     },
     "Order": {
         "id": _global_id("Order", "{r}.id"),
