@@ -69,8 +69,15 @@ class Settings(BaseSettings):
     # run every time-dependent path on another day. Refused in production.
     clock_offset_seconds: float = 0.0
 
-    # Connection budgets: a slow store must fail fast so it costs only its own fields.
-    store_connect_timeout_seconds: float = 3.0
+    # Deadlines: a slow store must fail fast so it costs only its own fields. Connecting to a store
+    # and waiting for a pooled connection, each statement the server sends a database (batch
+    # commands have none), and every Redis command. Past one, the store's circuit breaker fails
+    # its calls at once, and lets one through after `store_retry_after_seconds` (doubling, up to
+    # 30 s, while it still does not answer).
+    store_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    store_statement_timeout_seconds: float = Field(default=5.0, gt=0)
+    redis_timeout_seconds: float = Field(default=0.5, gt=0)
+    store_retry_after_seconds: float = Field(default=1.0, gt=0)
     # Connections each process keeps per database (and as many again, opened and closed beyond it).
     # Keep it above the requests one process runs at once: past it, every request pays for a new
     # connection and its prepared statements (README, Performance: 10 → 20 took the comparison with

@@ -44,7 +44,7 @@ def print_search_quality(console: Console, settings: Settings, scale: float) -> 
 
     async def main() -> list[QualityRow]:
         await prepare(settings, scale, index=True)
-        stores = Stores.open(settings)
+        stores = Stores.open(settings, batch=True)
         try:
             return await evaluate(stores, get_embedder())
         finally:

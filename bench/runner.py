@@ -86,7 +86,7 @@ async def prepare(
     from recommendations.recommender import recommender_for
 
     books, customers, orders = dataset(scale)
-    stores = Stores.open(settings)
+    stores = Stores.open(settings, batch=True)
     try:
         await stores.migrate()
         counts = await row_counts(stores.inventory, stores.orders)

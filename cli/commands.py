@@ -37,7 +37,7 @@ def _run(settings: Settings, work: Callable[[Any], Awaitable[T]], *, migrate: bo
     from datasources.stores import Stores
 
     async def main() -> T:
-        stores = Stores.open(settings)
+        stores = Stores.open(settings, batch=True)
         try:
             if migrate:
                 await stores.migrate()

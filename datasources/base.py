@@ -3,6 +3,7 @@ and DataLoaders that report their batch sizes."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Sequence
@@ -19,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from datasources.breaker import breaker_of, guard
 from errors import SourceUnavailable
 from observability.telemetry import LOADER_BATCH_SIZE, STORE_STATEMENTS
 
@@ -45,25 +47,45 @@ _UNAVAILABLE = (
 )
 
 
-def create_engine(url: str, store: str, *, pool_size: int = 10, timeout: float = 3.0) -> AsyncEngine:
-    """An engine for one store whose every statement is counted under `store`."""
+def create_engine(
+    url: str,
+    store: str,
+    *,
+    pool_size: int = 10,
+    timeout: float = 3.0,
+    statement_timeout: float | None = None,
+    retry_after: float = 1.0,
+) -> AsyncEngine:
+    """An engine for one store whose every statement is counted under `store`.
+
+    A server's engine has a deadline for each step of a call: `timeout` to connect and to wait for
+    a pooled connection, `statement_timeout` (None: none, for batch work) for each statement; and a
+    circuit breaker (datasources.breaker) that fails its calls at once while the server does not
+    answer. A SQLite file has neither: it cannot hang as a server can, and a lock it waits for
+    (its busy timeout is `timeout`) is contention, not an outage."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": timeout})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     else:
+        connect_args: dict[str, Any] = {"timeout": timeout}
+        if statement_timeout is not None:
+            connect_args["command_timeout"] = statement_timeout
         engine = create_async_engine(
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_timeout=timeout,
-            connect_args={"timeout": timeout},
+            connect_args=connect_args,
         )
+        guard(engine, store, retry_after)
     counter = STORE_STATEMENTS.labels(store)
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *_: counter.inc())
     return engine
 
 
-def create_write_engine(url: str, store: str, *, timeout: float = 10.0) -> AsyncEngine:
+def create_write_engine(
+    url: str, store: str, *, timeout: float = 10.0, statement_timeout: float | None = None
+) -> AsyncEngine:
     """An engine for short write transactions that must not interleave (stock reservations).
 
     On SQLite every transaction starts with BEGIN IMMEDIATE: the write lock is taken up front, so
@@ -71,7 +93,7 @@ def create_write_engine(url: str, store: str, *, timeout: float = 10.0) -> Async
     upgrades a read lock. Elsewhere the conditional UPDATEs are enough on their own.
     """
     if not url.startswith("sqlite"):
-        return create_engine(url, store, pool_size=2, timeout=timeout)
+        return create_engine(url, store, pool_size=2, timeout=timeout, statement_timeout=statement_timeout)
     # One connection per process: this process's writers queue in the pool, not on the file lock.
     engine = create_async_engine(url, connect_args={"timeout": timeout}, pool_size=1, max_overflow=0)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -100,29 +122,43 @@ def _is_redis_error(exc: BaseException) -> bool:
     return isinstance(exc, redis_errors.RedisError)
 
 
-async def fail_open(store: str, call: Awaitable[T], default: T, what: str, **details: Any) -> T:
+async def fail_open(
+    store: str, call: Awaitable[T], default: T, what: str, *, via: Any = None, **details: Any
+) -> T:
     """For a store that is a cache or a bus (Redis): its answer, or `default` when it does not
     answer, so the caller goes on without it. Traced as every store call; logged as `what`."""
     try:
-        with store_errors(store, _is_redis_error, quietly=True):
+        with store_errors(store, _is_redis_error, quietly=True, via=via):
             return await call
     except SourceUnavailable as exc:
-        log.warning(what, extra={"store": store, "error": repr(exc.__cause__), **details})
+        if inspect.iscoroutine(call):
+            call.close()  # not sent: the store's breaker is open (a no-op once it has run)
+        if exc.__cause__ is not None:  # (an open breaker has said so once, when it opened)
+            log.warning(what, extra={"store": store, "error": repr(exc.__cause__), **details})
         return default
 
 
 @contextmanager
 def store_errors(
-    store: str, unavailable: Callable[[BaseException], bool] | None = None, *, quietly: bool = False
+    store: str,
+    unavailable: Callable[[BaseException], bool] | None = None,
+    *,
+    quietly: bool = False,
+    via: Any = None,
 ) -> Iterator[None]:
     """Turn a connection failure into SourceUnavailable so only this store's fields are lost.
 
-    Every call to a store passes here, so here is its trace span (a no-op unless tracing is on);
-    a call nested in another (a loader's batch running its statement) is part of the outer span.
-    `unavailable` says which other errors mean the store did not answer (a driver that raises bare
-    exceptions); `quietly` leaves the log line to the caller.
+    Every call to a store passes here, so here is its trace span (a no-op unless tracing is on)
+    and, for a call `via` an engine or client that has one, its circuit breaker: while the store
+    does not answer, the call fails at once. A call nested in another (a loader's batch running
+    its statement) is part of the outer call. `unavailable` says which other errors mean the store
+    did not answer (a driver that raises bare exceptions); `quietly` leaves the log line to the
+    caller.
     """
     outer = _IN_STORE_CALL.get() is None
+    breaker = breaker_of(via) if outer else None
+    if breaker is not None and not breaker.admit():
+        raise SourceUnavailable(store)
     token = _IN_STORE_CALL.set(store) if outer else None
     span = _tracer.start_as_current_span(f"{store} call", attributes={"bookgraph.store": store})
     try:
@@ -130,10 +166,24 @@ def store_errors(
             yield
     except Exception as exc:
         if not isinstance(exc, _UNAVAILABLE) and not (unavailable is not None and unavailable(exc)):
+            if breaker is not None:
+                breaker.answered()  # with an error of the statement's own: the store is there
             raise
+        if breaker is not None and isinstance(exc, redis_errors.ResponseError):
+            breaker.answered()  # Redis answered, with an error (failed open all the same)
+            breaker = None
+        if breaker is not None:
+            breaker.unanswered()
         if not quietly:
             log.warning("store unavailable", extra={"store": store, "error": repr(exc)})
         raise SourceUnavailable(store) from exc
+    except BaseException:  # cancelled: no word on the store either way
+        if breaker is not None:
+            breaker.abandoned()
+        raise
+    else:
+        if breaker is not None:
+            breaker.answered()
     finally:
         if token is not None:
             _IN_STORE_CALL.reset(token)
@@ -148,24 +198,27 @@ class StoreSource:
         self.engine = engine
 
     async def _rows(self, statement: sa.Executable) -> Sequence[sa.Row[Any]]:
-        with store_errors(self.store):
+        with store_errors(self.store, via=self.engine):
             async with self.engine.connect() as conn:
                 return (await conn.execute(statement)).all()
 
 
 async def ping(engine: AsyncEngine, store: str) -> None:
-    with store_errors(store):
+    with store_errors(store, via=engine):
         async with engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
 
-def loader(name: str, store: str, batch: Callable[[list[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
-    """A per-request DataLoader named for metrics, whose failures are attributed to `store`."""
+def loader(
+    name: str, store: str, batch: Callable[[list[K]], Awaitable[list[V]]], *, via: Any = None
+) -> DataLoader[K, V]:
+    """A per-request DataLoader named for metrics, whose failures are attributed to `store` (and
+    to the breaker of the engine or client it reads `via`)."""
     histogram = LOADER_BATCH_SIZE.labels(name)
 
     async def batch_load(keys: list[K]) -> list[V]:
         histogram.observe(len(keys))
-        with store_errors(store):
+        with store_errors(store, via=via):
             return await batch(keys)
 
     return DataLoader(batch_load)

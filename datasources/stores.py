@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
 from datasources.base import create_engine, create_write_engine, ping
+from datasources.breaker import guard
 from datasources.inventory import rows as inventory
 from datasources.migrate import upgrade
 from datasources.orders import rows as orders
+from datasources.redis import STORE
 from datasources.search import open_index
 from datasources.search.index import VectorIndex
 from errors import SourceUnavailable
@@ -23,15 +26,22 @@ from errors import SourceUnavailable
 log = logging.getLogger(__name__)
 
 
-def redis_client(url: str, timeout: float, name: str | None = None) -> Redis:
+def redis_client(url: str, timeout: float, name: str | None = None, *, retry_after: float = 1.0) -> Redis:
     """`name` is every connection's CLIENT SETNAME, so `CLIENT LIST` tells whose connections are
-    whose when several deployments (or test runs) share one Redis."""
-    # One quick retry, not the client's default of three with backoff up to seconds: Redis is a
-    # cache and an event bus here, and a request must not wait long on it.
-    retry = Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1)
-    return Redis.from_url(
+    whose when several deployments (or test runs) share one Redis.
+
+    Redis is a cache and an event bus here, and a request must not wait long on it: `timeout`
+    bounds connecting and every command, and the client's circuit breaker fails its calls at once
+    (each falls back as it would with Redis down) from the first that times out until Redis
+    answers again."""
+    # One quick retry, and only for a dropped connection (a Redis that restarted): a command that
+    # timed out is not sent again, and the backoff is milliseconds, not the client's seconds.
+    retry = Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1, supported_errors=(ConnectionError,))
+    client = Redis.from_url(
         url, socket_connect_timeout=timeout, socket_timeout=timeout, retry=retry, client_name=name
     )
+    guard(client, STORE, retry_after)
+    return client
 
 
 def redis_client_name(settings: Settings) -> str:
@@ -49,25 +59,47 @@ class Stores:
     index: VectorIndex
 
     @classmethod
-    def open(cls, settings: Settings) -> Stores:
+    def open(cls, settings: Settings, *, batch: bool = False) -> Stores:
+        """The stores as the server uses them, with a deadline for every statement; `batch` for
+        commands whose statements may run long (import, seeding, rebuilding recommendations)."""
         if not (settings.inventory_database_url and settings.orders_database_url and settings.redis_url):
             raise ValueError("every store URL must be set; see embedded.with_embedded_stores")
         timeout = settings.store_connect_timeout_seconds
+        deadline = None if batch else settings.store_statement_timeout_seconds
+        retry_after = settings.store_retry_after_seconds
+        index = open_index(settings.qdrant_url, settings.data_dir)
+        if settings.qdrant_url:  # a server can hang; the embedded shard answers or fails at once
+            guard(index, "search", retry_after)
         return cls(
             inventory=create_engine(
                 settings.inventory_database_url,
                 inventory.STORE,
                 pool_size=settings.pool_size,
                 timeout=timeout,
+                statement_timeout=deadline,
+                retry_after=retry_after,
             ),
             stock=create_write_engine(
-                settings.inventory_database_url, inventory.STORE, timeout=max(timeout, 10.0)
+                settings.inventory_database_url,
+                inventory.STORE,
+                timeout=max(timeout, 10.0),
+                statement_timeout=deadline,
             ),
             orders=create_engine(
-                settings.orders_database_url, orders.STORE, pool_size=settings.pool_size, timeout=timeout
+                settings.orders_database_url,
+                orders.STORE,
+                pool_size=settings.pool_size,
+                timeout=timeout,
+                statement_timeout=deadline,
+                retry_after=retry_after,
             ),
-            redis=redis_client(settings.redis_url, timeout, redis_client_name(settings)),
-            index=open_index(settings.qdrant_url, settings.data_dir),
+            redis=redis_client(
+                settings.redis_url,
+                settings.redis_timeout_seconds,
+                redis_client_name(settings),
+                retry_after=retry_after,
+            ),
+            index=index,
         )
 
     async def migrate(self) -> None:

@@ -20,6 +20,12 @@ STORE_STATEMENTS = Counter(
     "Statements executed against each store.",
     ["store"],
 )
+STORE_CIRCUIT = Counter(
+    "bookgraph_store_circuit",
+    "A store's circuit breaker: opened (the store stopped answering), refused (a call failed at "
+    "once, unasked), closed (it answers again).",
+    ["store", "event"],
+)
 LOADER_BATCH_SIZE = Histogram(
     "bookgraph_dataloader_batch_size",
     "Keys per DataLoader batch.",

@@ -96,7 +96,7 @@ class InventorySource(StoreSource):
             rows = await self._rows(sa.select(*_BOOK_COLUMNS).where(books.c.id.in_(ids)))
             return in_key_order(ids, {r.id: _book(r) for r in rows})
 
-        return loader("books_by_id", STORE, batch)
+        return loader("books_by_id", STORE, batch, via=self.engine)
 
     @cached_property
     def books_by_isbn(self) -> DataLoader[str, BookRow | None]:
@@ -107,7 +107,7 @@ class InventorySource(StoreSource):
                 self.books_by_id.prime(book.id, book)
             return in_key_order(isbns, found)
 
-        return loader("books_by_isbn", STORE, batch)
+        return loader("books_by_isbn", STORE, batch, via=self.engine)
 
     @cached_property
     def authors_by_id(self) -> DataLoader[int, AuthorRow | None]:
@@ -115,7 +115,7 @@ class InventorySource(StoreSource):
             rows = await self._rows(sa.select(authors.c.id, authors.c.name).where(authors.c.id.in_(ids)))
             return in_key_order(ids, {r.id: AuthorRow(r.id, r.name) for r in rows})
 
-        return loader("authors_by_id", STORE, batch)
+        return loader("authors_by_id", STORE, batch, via=self.engine)
 
     @cached_property
     def authors_by_book_id(self) -> DataLoader[int, list[AuthorRow]]:
@@ -129,7 +129,7 @@ class InventorySource(StoreSource):
             by_book = grouped(book_ids, rows, lambda r: r.book_id)
             return [[AuthorRow(r.id, r.name) for r in group] for group in by_book]
 
-        return loader("authors_by_book_id", STORE, batch)
+        return loader("authors_by_book_id", STORE, batch, via=self.engine)
 
     @cached_property
     def genres_by_book_id(self) -> DataLoader[int, list[str]]:
@@ -141,7 +141,7 @@ class InventorySource(StoreSource):
             )
             return [[r.genre for r in group] for group in grouped(book_ids, rows, lambda r: r.book_id)]
 
-        return loader("genres_by_book_id", STORE, batch)
+        return loader("genres_by_book_id", STORE, batch, via=self.engine)
 
     @cached_property
     def stock_by_book_id(self) -> DataLoader[int, StockRow]:
@@ -155,7 +155,7 @@ class InventorySource(StoreSource):
             # A book with no stock row has never been stocked: zero, not unknown.
             return [found.get(b) or StockRow(b, 0, 0) for b in book_ids]
 
-        return loader("stock_by_book_id", STORE, batch)
+        return loader("stock_by_book_id", STORE, batch, via=self.engine)
 
     @cached_property
     def books_by_author_id(self) -> DataLoader[AuthorBooksKey, Page[BookRow]]:
@@ -186,7 +186,7 @@ class InventorySource(StoreSource):
                     )
             return [pages[k] for k in keys]
 
-        return loader("books_by_author_id", STORE, batch)
+        return loader("books_by_author_id", STORE, batch, via=self.engine)
 
     @cached_property
     def book_count_by_author_id(self) -> DataLoader[int, int]:
@@ -199,7 +199,7 @@ class InventorySource(StoreSource):
             counts: dict[int, int] = {r.author_id: r.n for r in rows}
             return [counts.get(a, 0) for a in author_ids]
 
-        return loader("book_count_by_author_id", STORE, batch)
+        return loader("book_count_by_author_id", STORE, batch, via=self.engine)
 
     async def list_books(
         self, filter: BookFilter, order: BookSort, descending: bool, first: int, after: SortKey | None

@@ -78,7 +78,7 @@ class StockLedger:
 
     async def reserve(self, order_id: int, lines: Sequence[tuple[int, int]]) -> Reservation:
         """Hold `quantity` copies of each (book id, quantity) for the order: all of them or none."""
-        with store_errors(STORE):
+        with store_errors(STORE, via=self.engine):
             async with self.engine.connect() as conn, conn.begin() as transaction:
                 earlier = set(
                     (
@@ -140,7 +140,7 @@ class StockLedger:
         return await self._settle(order_id, "SHIPPED", ship=True)
 
     async def _settle(self, order_id: int, status: str, *, ship: bool) -> Movement:
-        with store_errors(STORE):
+        with store_errors(STORE, via=self.engine):
             async with self.engine.begin() as conn:
                 held = (
                     await conn.execute(
@@ -174,7 +174,7 @@ class StockLedger:
 
     async def restock(self, book_id: int, quantity: int) -> Movement:
         """Add copies to the warehouse (a book never stocked before gets its stock row)."""
-        with store_errors(STORE):
+        with store_errors(STORE, via=self.engine):
             async with self.engine.begin() as conn:
                 row = (
                     await conn.execute(
@@ -208,7 +208,7 @@ class StockLedger:
         imports) on top of the stock on sale, which stays as it was. Holds already recorded are
         skipped, so running it again changes nothing. Returns how many were new."""
         new = 0
-        with store_errors(STORE):
+        with store_errors(STORE, via=self.engine):
             async with self.engine.begin() as conn:
                 for order_id, book_id, quantity in lines:
                     inserted = (
@@ -234,7 +234,7 @@ class StockLedger:
 
     async def held_order_ids(self) -> list[int]:
         """Orders that still hold stock (recovery checks each against its order's status)."""
-        with store_errors(STORE):
+        with store_errors(STORE, via=self.engine):
             async with self.engine.connect() as conn:
                 rows = await conn.execute(
                     sa.select(stock_reservations.c.order_id)
@@ -249,7 +249,7 @@ class StockLedger:
         applier that finishes late cannot hide a newer change from the next one."""
         if not versions:
             return
-        with store_errors(STORE):
+        with store_errors(STORE, via=self.engine):
             async with self.engine.begin() as conn:
                 await conn.execute(
                     sa.update(stock_levels)

@@ -55,7 +55,7 @@ class OrderLedger:
     ) -> Opened:
         """A PENDING order with its lines, or the order this customer already opened with this key.
         `placed_at` comes from the server's clock, which recovery ages and TRENDING also read."""
-        with store_errors(STORE):
+        with store_errors(STORE, via=self.engine):
             async with self.engine.begin() as conn:
                 order_id = (
                     await conn.execute(
@@ -125,7 +125,7 @@ class OrderLedger:
         The row is locked before its status is checked, so of two processes racing to decide an
         order exactly one wins, and the loser learns it lost.
         """
-        with store_errors(STORE):
+        with store_errors(STORE, via=self.engine):
             async with self.engine.begin() as conn:
                 from_status = (
                     await conn.execute(
@@ -159,13 +159,13 @@ class OrderLedger:
                 return Transition(order_row(row), OrderStatus(from_status), occurred_at)
 
     async def get(self, order_id: int) -> OrderRow | None:
-        with store_errors(STORE):
+        with store_errors(STORE, via=self.engine):
             async with self.engine.connect() as conn:
                 row = (await conn.execute(sa.select(*ORDER_COLUMNS).where(orders.c.id == order_id))).first()
                 return order_row(row) if row is not None else None
 
     async def lines(self, order_id: int) -> list[OrderLineRow]:
-        with store_errors(STORE):
+        with store_errors(STORE, via=self.engine):
             async with self.engine.connect() as conn:
                 rows = await conn.execute(
                     sa.select(order_lines)
@@ -177,7 +177,7 @@ class OrderLedger:
                 ]
 
     async def statuses(self, order_ids: Sequence[int]) -> dict[int, OrderStatus]:
-        with store_errors(STORE):
+        with store_errors(STORE, via=self.engine):
             async with self.engine.connect() as conn:
                 rows = await conn.execute(
                     sa.select(orders.c.id, orders.c.status).where(orders.c.id.in_(order_ids))
@@ -186,7 +186,7 @@ class OrderLedger:
 
     async def pending_before(self, cutoff: datetime, limit: int = 500) -> list[OrderRow]:
         """PENDING orders placed before `cutoff`: checkouts that stopped half-way."""
-        with store_errors(STORE):
+        with store_errors(STORE, via=self.engine):
             async with self.engine.connect() as conn:
                 rows = await conn.execute(
                     sa.select(*ORDER_COLUMNS)
@@ -200,7 +200,7 @@ class OrderLedger:
         self, order_id: int, to_status: OrderStatus
     ) -> tuple[str | None, dict[str, Any] | None]:
         """(code, details) of the order's latest move to `to_status` (why it was rejected, say)."""
-        with store_errors(STORE):
+        with store_errors(STORE, via=self.engine):
             async with self.engine.connect() as conn:
                 row = (
                     await conn.execute(

@@ -123,7 +123,7 @@ class PurchaseHistory:
 
     async def all_sales(self, chunk: int = 50_000) -> AsyncIterator[list[Sale]]:
         """Every counted order line, in order id order, a chunk at a time (rebuilds, evaluation)."""
-        with store_errors(STORE):
+        with store_errors(STORE, via=self.engine):
             async with self.engine.connect() as conn:
                 result = await conn.stream(self._sales().order_by(orders.c.id, order_lines.c.book_id))
                 async for rows in result.partitions(chunk):
@@ -148,6 +148,6 @@ class PurchaseHistory:
         )
 
     async def _all(self, statement: sa.Executable) -> Sequence[sa.Row[Any]]:
-        with store_errors(STORE):
+        with store_errors(STORE, via=self.engine):
             async with self.engine.connect() as conn:
                 return (await conn.execute(statement)).all()

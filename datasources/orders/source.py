@@ -68,7 +68,7 @@ class OrdersSource(StoreSource):
             rows = await self._rows(sa.select(*_CUSTOMER_COLUMNS).where(customers.c.id.in_(ids)))
             return in_key_order(ids, {r.id: _customer(r) for r in rows})
 
-        return loader("customers_by_id", STORE, batch)
+        return loader("customers_by_id", STORE, batch, via=self.engine)
 
     @cached_property
     def customers_by_subject(self) -> DataLoader[str, CustomerRow | None]:
@@ -79,7 +79,7 @@ class OrdersSource(StoreSource):
                 self.customers_by_id.prime(customer.id, customer)
             return in_key_order(subjects, found)
 
-        return loader("customers_by_subject", STORE, batch)
+        return loader("customers_by_subject", STORE, batch, via=self.engine)
 
     @cached_property
     def orders_by_id(self) -> DataLoader[int, OrderRow | None]:
@@ -87,7 +87,7 @@ class OrdersSource(StoreSource):
             rows = await self._rows(sa.select(*ORDER_COLUMNS).where(orders.c.id.in_(ids)))
             return in_key_order(ids, {r.id: order_row(r) for r in rows})
 
-        return loader("orders_by_id", STORE, batch)
+        return loader("orders_by_id", STORE, batch, via=self.engine)
 
     @cached_property
     def lines_by_order_id(self) -> DataLoader[int, list[OrderLineRow]]:
@@ -108,7 +108,7 @@ class OrdersSource(StoreSource):
                 for group in grouped(order_ids, rows, lambda r: r.order_id)
             ]
 
-        return loader("lines_by_order_id", STORE, batch)
+        return loader("lines_by_order_id", STORE, batch, via=self.engine)
 
     @cached_property
     def events_by_order_id(self) -> DataLoader[int, list[OrderEventRow]]:
@@ -133,7 +133,7 @@ class OrdersSource(StoreSource):
                 for group in grouped(order_ids, rows, lambda r: r.order_id)
             ]
 
-        return loader("events_by_order_id", STORE, batch)
+        return loader("events_by_order_id", STORE, batch, via=self.engine)
 
     @cached_property
     def orders_by_customer_id(self) -> DataLoader[CustomerOrdersKey, Page[OrderRow]]:
@@ -159,7 +159,7 @@ class OrdersSource(StoreSource):
                     )
             return [pages[k] for k in keys]
 
-        return loader("orders_by_customer_id", STORE, batch)
+        return loader("orders_by_customer_id", STORE, batch, via=self.engine)
 
     @cached_property
     def order_count_by_customer_id(self) -> DataLoader[tuple[int, tuple[str, ...] | None], int]:
@@ -181,7 +181,7 @@ class OrdersSource(StoreSource):
                 counts.update({(c, statuses): found.get(c, 0) for c in customer_ids})
             return [counts[k] for k in keys]
 
-        return loader("order_count_by_customer_id", STORE, batch)
+        return loader("order_count_by_customer_id", STORE, batch, via=self.engine)
 
     # --- the viewer and what it may see ---
 
@@ -202,7 +202,7 @@ class OrdersSource(StoreSource):
             )
             .on_conflict_do_nothing(index_elements=[customers.c.subject])
         )
-        with store_errors(STORE):
+        with store_errors(STORE, via=self.engine):
             async with self.engine.begin() as conn:
                 await conn.execute(insert)
                 row = (

@@ -113,7 +113,7 @@ class TreeStatement:
         ]
 
     async def run(self, engine: AsyncEngine, arguments: Arguments) -> TreeResult:
-        with store_errors(STORE):
+        with store_errors(STORE, via=engine):
             async with engine.connect() as connection:
                 # The driver's own connection: one round trip, no transaction for a single read,
                 # and asyncpg keeps the statement prepared on the connection after its first use.

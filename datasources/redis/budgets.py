@@ -90,6 +90,7 @@ class CostBudgets:
             self._script(keys=[self.prefix + client], args=[self.capacity, self.restore_rate, cost, refund]),
             None,
             "cost budget unavailable; not enforced",
+            via=self.redis,
         )
         if answer is None:
             return None

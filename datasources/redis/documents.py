@@ -22,7 +22,9 @@ class DocumentStore:
         self.ttl = ttl_seconds
 
     async def get(self, sha256: str) -> str | None:
-        value = await fail_open(STORE, self.redis.get(self.prefix + sha256), None, UNAVAILABLE)
+        value = await fail_open(
+            STORE, self.redis.get(self.prefix + sha256), None, UNAVAILABLE, via=self.redis
+        )
         return value.decode() if isinstance(value, bytes) else value
 
     async def count_registration(self, client: str) -> int | None:
@@ -32,7 +34,7 @@ class DocumentStore:
         pipe = self.redis.pipeline(transaction=True)
         pipe.incr(key)
         pipe.expire(key, 86_400, nx=True)
-        answer = await fail_open(STORE, pipe.execute(), None, UNAVAILABLE)
+        answer = await fail_open(STORE, pipe.execute(), None, UNAVAILABLE, via=self.redis)
         return int(answer[0]) if answer is not None else None
 
     async def put(self, sha256: str, document: str) -> None:
@@ -41,4 +43,5 @@ class DocumentStore:
             self.redis.set(self.prefix + sha256, document, ex=self.ttl),
             None,
             "persisted query not registered",
+            via=self.redis,
         )

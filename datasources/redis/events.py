@@ -64,6 +64,7 @@ class EventBus:
             None,
             "event not published",
             channel=channel,
+            via=self.redis,
         )
 
     async def listen(

@@ -105,7 +105,7 @@ class RecommendationCache:
     async def _safely(self, operation: str, awaitable: Any) -> Any:
         failed = object()
         answer = await fail_open(
-            STORE, awaitable, failed, "recommendation cache unavailable", operation=operation
+            STORE, awaitable, failed, "recommendation cache unavailable", operation=operation, via=self.redis
         )
         if answer is failed:
             RECOMMENDATION_CACHE.labels(operation, "error").inc()

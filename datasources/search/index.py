@@ -172,11 +172,12 @@ _STATEMENTS = STORE_STATEMENTS.labels(STORE)
 
 
 @contextmanager
-def backend_call(unavailable: Callable[[BaseException], bool]) -> Iterator[None]:
+def backend_call(unavailable: Callable[[BaseException], bool], via: Any = None) -> Iterator[None]:
     """One counted backend call whose failure to answer (as `unavailable` tells it) becomes
-    SourceUnavailable, traced and logged as every store call is."""
+    SourceUnavailable, traced and logged as every store call is (and refused at once while the
+    breaker of the index `via` is open)."""
     _STATEMENTS.inc()
-    with store_errors(STORE, unavailable):
+    with store_errors(STORE, unavailable, via=via):
         yield
 
 

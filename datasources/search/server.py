@@ -99,7 +99,7 @@ class ClientIndex:
 
     @contextmanager
     def _call(self) -> Iterator[AsyncQdrantClient]:
-        with backend_call(_client_unavailable):
+        with backend_call(_client_unavailable, via=self):
             yield self._client
 
     async def optimize(self) -> None:

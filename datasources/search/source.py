@@ -41,4 +41,4 @@ class SearchSource:
             found = {key: hits[: key[1]] for key, hits in zip(present, results, strict=True)}
             return [found.get(key, []) for key in keys]
 
-        return loader("similar_by_book_id", STORE, batch)
+        return loader("similar_by_book_id", STORE, batch, via=self.index)
