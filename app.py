@@ -46,7 +46,7 @@ from gateway.origins import Origins
 from gateway.persisted import MANIFEST_PATH, Manifest, PersistedQueries
 from gateway.services import Services, services
 from gateway.view import GraphQLApp
-from ingest.indexing import IndexFollower
+from ingest.indexing import IndexFollower, count_coverage, watch_coverage
 from limits import CostWeights, Limits
 from observability.telemetry import RequestContextMiddleware, configure_logging
 from observability.tracing import configure_tracing
@@ -74,7 +74,8 @@ async def healthz(_: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    problems = await services(request.app).stores.readiness()
+    state = services(request.app)
+    problems = await state.stores.readiness()
     failing = {store for store, problem in problems.items() if problem}
     # Whether this process can serve, not whether every store answers: the stores are shared by
     # every replica, so pulling this one out of the load balancer would help no request, and the
@@ -87,6 +88,8 @@ async def readyz(request: Request) -> Response:
         "status": status,
         "stores": {store: "unavailable" if problem else "ok" for store, problem in problems.items()},
     }
+    if not problems.get("search") and not state.coverage.complete:
+        body["stores"]["search"] = state.coverage.describe()  # serving, from what is indexed so far
     return JSONResponse(body)
 
 
@@ -161,14 +164,22 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             await state.stores.index.ensure_collection()
         except SourceUnavailable:
             log.warning("search store unavailable at start-up; search fields fail until it returns")
+        # Search answers from what is indexed while a first start's catalog is still embedded
+        # (in the background, below, or by the worker), and says so.
+        await count_coverage(state.stores.inventory, state.coverage)
+        watching = asyncio.create_task(
+            watch_coverage(state.stores.inventory, state.coverage, settings.index_follow_interval_seconds)
+        )
         # An embedded index lives in this process alone, so this process is its safety net for
         # index changes left pending (with a Qdrant server, the worker is): one batch before
-        # serving, the rest in the background.
+        # serving, the rest in the background, at once if books were never indexed.
         following: asyncio.Task[None] | None = None
         if not settings.qdrant_url:
             follower = IndexFollower.of(state.stores, state.model.get)
             await follower.pass_logged(embed=False, max_batches=1)
-            following = asyncio.create_task(follower.run(settings.index_follow_interval_seconds))
+            following = asyncio.create_task(
+                follower.run(settings.index_follow_interval_seconds, now=not state.coverage.complete)
+            )
         # Everything alive now (modules, the model) lives as long as the process: keep it out of
         # the collector's full passes, which otherwise stall requests for hundreds of milliseconds.
         gc.collect()
@@ -181,9 +192,10 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
                 following.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await following
-            giving_back.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await giving_back
+            for task in (giving_back, watching):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await cost.budgets.flush()
             invalidation.cancel()
             # Bounded: a listener cancelled while its Redis connection is still being set up can

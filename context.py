@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 import strawberry
@@ -16,7 +16,7 @@ from config import Settings
 from datasources.inventory.source import InventorySource
 from datasources.orders.source import OrdersSource
 from datasources.redis.events import EventBus
-from datasources.search.source import SearchSource
+from datasources.search.source import Coverage, SearchSource
 from datasources.stores import Stores
 from embeddings.model import Model
 from recommendations.recommender import Recommender
@@ -37,6 +37,8 @@ class Context:
     recommender: Recommender
     # What a WebSocket client sent in `connection_init` (graphql-transport-ws); set by Strawberry.
     connection_params: dict[str, Any] | None = None
+    # What the response says beside `data` and the cost (`searchIndex` while the index fills).
+    extensions: dict[str, Any] = field(default_factory=dict)
 
     def with_viewer(self, viewer: Viewer) -> None:
         """The connection acts for `viewer` from now on (a token sent in `connection_init`): the
@@ -55,6 +57,7 @@ def build_context(
     recommender: Recommender,
     viewer: Viewer,
     request_id: str,
+    coverage: Coverage | None = None,
 ) -> Context:
     return Context(
         request=request,
@@ -64,7 +67,7 @@ def build_context(
         request_id=request_id,
         inventory=InventorySource(stores.inventory),
         orders=OrdersSource(stores.orders, viewer),
-        search=SearchSource(stores.index, embedder),
+        search=SearchSource(stores.index, embedder, coverage),
         checkout=checkout,
         events=checkout.events,
         recommender=recommender,

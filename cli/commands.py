@@ -210,8 +210,13 @@ def serve(
                     track,
                     now=settings.clock.now(),
                 )
-            # Incremental: the first start embeds the catalog, later ones check it in seconds.
-            await index_catalog(stores, track)
+            if settings.qdrant_url and not worker:
+                # No process would index it in the background: incremental, so only a first
+                # start embeds the catalog (later ones check it in seconds).
+                await index_catalog(stores, track)
+            # Otherwise the books never indexed are embedded in the background (by the server
+            # holding the embedded shard, or by the worker), while the server already answers:
+            # search from what is indexed so far, saying so (`extensions.searchIndex`, /readyz).
             # Recommendations ready before the first request (the worker keeps them fresh).
             recommender = recommender_for(settings, stores)
             await recommender.rebuild(track("recs", await recommender.history.line_count()))

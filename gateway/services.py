@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 
 from checkout.saga import Checkout
 from config import Settings
+from datasources.search.source import Coverage
 from datasources.stores import Stores
 from embeddings.model import Model
 from execution.plans import CompiledExecution
@@ -30,6 +31,8 @@ class Services:
     admission: Admission
     cache_policies: CachePolicies
     plans: CompiledExecution | None  # None: COMPILED_EXECUTION is off
+    # How much of the catalog the search index holds (ingest.indexing.watch_coverage counts it).
+    coverage: Coverage = field(default_factory=Coverage)
     # Live subscriptions per client in this process (gateway/websocket.py keeps the count).
     live_subscriptions: Counter[str] = field(default_factory=Counter)
 

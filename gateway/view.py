@@ -246,6 +246,7 @@ class GraphQLApp(GraphQL[Context, None]):
             outcome = "ok" if not result.errors else "partial" if result.data else "error"
         result.extensions = {
             **(result.extensions or {}),
+            **context.extensions,
             "cost": await admission.settle(
                 decision, result.data, answer.actual_cost if answer is not None else None
             ),
@@ -289,6 +290,7 @@ class GraphQLApp(GraphQL[Context, None]):
             state.recommender,
             request.user,
             REQUEST_ID.get(),
+            state.coverage,
         )
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:

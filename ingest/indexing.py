@@ -20,9 +20,16 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 from datasources.base import Engine
-from datasources.inventory.bulk import BookDocument, book_count, book_documents, unindexed_book_ids
+from datasources.inventory.bulk import (
+    BookDocument,
+    book_count,
+    book_documents,
+    index_coverage,
+    unindexed_book_ids,
+)
 from datasources.inventory.stock import StockLedger
 from datasources.search.index import BookPoint, VectorIndex
+from datasources.search.source import Coverage
 from datasources.stores import Stores
 from embeddings.model import MODEL_NAME, Embedder, get_embedder
 from errors import SourceUnavailable
@@ -239,8 +246,6 @@ class IndexFollower:
                 await self.index.delete(gone)
                 report.deleted += len(gone)
             await self.ledger.mark_indexed(shown)
-        if report.embedded:
-            await self.index.optimize()
         return report
 
     async def catch_up(self, *, embed: bool = True, max_batches: int | None = None) -> IndexReport:
@@ -255,6 +260,8 @@ class IndexFollower:
             report.add(await self.apply(pending, embed=embed))
             after, batches = pending[-1], batches + 1
             await asyncio.sleep(0)  # let requests in between batches
+        if report.embedded:  # once per pass: it rebuilds the shard's segments
+            await self.index.optimize()
         return report
 
     async def after_commit(self, book_ids: Sequence[int]) -> None:
@@ -269,8 +276,11 @@ class IndexFollower:
         except Exception:
             log.exception("search index behind the stock; the next pass applies it")
 
-    async def run(self, interval: float) -> None:
-        """The safety net: a pass every `interval` seconds, for as long as the task lives."""
+    async def run(self, interval: float, *, now: bool = False) -> None:
+        """The safety net: a pass every `interval` seconds, for as long as the task lives; the first
+        at once when `now` (a catalog not indexed yet, as on a first start, is embedded here)."""
+        if now:
+            await self.pass_logged()
         while True:
             await asyncio.sleep(interval)
             await self.pass_logged()
@@ -287,3 +297,24 @@ class IndexFollower:
         if report.written or report.deferred:
             log.info("search index followed the inventory", extra=asdict(report))
         return report
+
+
+async def count_coverage(inventory: Engine, coverage: Coverage) -> None:
+    """Recount how much of the catalog the index holds; progress is logged as it grows by a tenth."""
+    try:
+        books, indexed = await index_coverage(inventory)
+    except Exception as exc:  # the last count stands until the inventory answers
+        log.warning("search index coverage not counted", extra={"error": repr(exc)})
+        return
+    step = max(books // 10, 1)
+    grown = indexed // step != coverage.indexed // step or (indexed >= books) != coverage.complete
+    coverage.books, coverage.indexed = books, indexed
+    if grown and coverage.books:
+        log.info(f"search: {coverage.describe()}" if not coverage.complete else "search: every book indexed")
+
+
+async def watch_coverage(inventory: Engine, coverage: Coverage, interval: float) -> None:
+    """Keep `coverage` current: every second while the index fills, every `interval` once full."""
+    while True:
+        await asyncio.sleep(1.0 if not coverage.complete else interval)
+        await count_coverage(inventory, coverage)

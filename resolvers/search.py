@@ -64,6 +64,8 @@ async def search_page(
     offset = ranking.offset(after)
 
     hits = await context.search.search(text, limit=first + 1, offset=offset, filter=conditions)
+    if not context.search.coverage.complete:  # a first start still embedding the catalog
+        context.extensions["searchIndex"] = context.search.coverage.extension()
     page = hits[:first]
     rows = await context.inventory.books_by_id.load_many([hit.book_id for hit in page])
     return SearchPage(

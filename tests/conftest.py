@@ -139,6 +139,7 @@ def count_statements() -> Iterator[type[StatementCounter]]:
 @pytest.fixture(scope="session")
 async def shop(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Shop]:
     from app import create_app
+    from ingest.indexing import build_index
     from ingest.seeding import seed_demo
 
     async with private_database("shop", tmp_path_factory) as url:
@@ -156,6 +157,9 @@ async def shop(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
         try:
             await stores.migrate()
             await seed_demo(stores, books=60, customers=10, orders=40, seed=11, now=settings.clock.now())
+            # Indexed before its app starts, as the session's catalog is: a catalog never indexed
+            # would be embedded in the background while tests count the shop's statements.
+            await build_index(stores.inventory, stores.index, get_embedder())
             async with stores.inventory.connect() as conn:
                 book_ids = list((await conn.execute(sa.text("SELECT id FROM books ORDER BY id"))).scalars())
             application = create_app(shop_settings, stores=stores)

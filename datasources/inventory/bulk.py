@@ -208,6 +208,15 @@ async def unindexed_book_ids(engine: AsyncEngine, limit: int, *, after: int = 0)
         return list(rows.scalars())
 
 
+async def index_coverage(engine: AsyncEngine) -> tuple[int, int]:
+    """(books in the catalog, books the search index has held a version of): a book never indexed
+    still has `search_applied` 0."""
+    indexed = sa.func.sum(sa.case((stock_levels.c.search_applied > 0, 1), else_=0))
+    async with engine.connect() as conn:
+        row = (await conn.execute(sa.select(sa.func.count(), sa.func.coalesce(indexed, 0)))).one()
+        return int(row[0]), int(row[1])
+
+
 async def book_count(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(sa.select(sa.func.count()).select_from(books))).scalar_one())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from aiodataloader import DataLoader
 
@@ -14,10 +16,31 @@ from embeddings.model import Model
 SimilarKey = tuple[int, int]  # (book id, how many)
 
 
+@dataclass(slots=True)
+class Coverage:
+    """How much of the catalog the index holds, as last counted: while a first start (or a large
+    import) is still being embedded, search answers from the books indexed so far, and says so."""
+
+    books: int = 0
+    indexed: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.indexed >= self.books
+
+    def describe(self) -> str:
+        return f"indexing {self.indexed:,}/{self.books:,}"
+
+    def extension(self) -> dict[str, Any]:
+        """What a response that searched says of the index (`extensions.searchIndex`)."""
+        return {"complete": self.complete, "indexedBooks": self.indexed, "books": self.books}
+
+
 class SearchSource:
-    def __init__(self, index: VectorIndex, model: Model) -> None:
+    def __init__(self, index: VectorIndex, model: Model, coverage: Coverage | None = None) -> None:
         self.index = index
         self.model = model
+        self.coverage = coverage or Coverage()
 
     async def search(self, query: str, *, limit: int, offset: int, filter: BookFilter | None) -> list[Hit]:
         embedder = await self.model.get()

@@ -1,0 +1,69 @@
+"""A first start serves before its catalog is embedded: the books never indexed are embedded in the
+background, `/readyz` says how far it has come, and `searchBooks` answers from the books indexed so
+far while saying the index is incomplete, until it is not."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from support import http_to, private_database
+
+from config import Settings
+from datasources.stores import Stores
+
+SEARCH = '{ searchBooks(query: "a story", first: 3) { edges { node { id } } } }'
+
+
+async def test_search_answers_while_the_catalog_is_embedded_and_says_so(
+    settings: Settings, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from app import create_app
+    from ingest.seeding import seed_demo
+
+    async with private_database("first_start", tmp_path_factory) as orders_url:
+        own = settings.model_copy(
+            update={
+                "data_dir": tmp_path,
+                "inventory_database_url": f"sqlite+aiosqlite:///{tmp_path / 'inventory.db'}",
+                "orders_database_url": orders_url,
+                "preload_model": False,
+            }
+        )
+        stores = Stores.open(own)
+        try:
+            await stores.migrate()
+            await seed_demo(stores, books=40, customers=3, orders=5, seed=5, now=settings.clock.now())
+            application = create_app(own, stores=stores)
+            async with application.router.lifespan_context(application), http_to(application) as http:
+                # At once: nothing is indexed yet, and the server answers all the same.
+                ready = (await http.get("/readyz")).json()
+                assert ready["status"] == "ready" and ready["stores"]["search"] == "indexing 0/40"
+                body = await _search(http)
+                assert body["extensions"]["searchIndex"] == {
+                    "complete": False,
+                    "indexedBooks": 0,
+                    "books": 40,
+                }
+                assert "errors" not in body
+
+                deadline = time.monotonic() + 120
+                while (await http.get("/readyz")).json()["stores"]["search"] != "ok":
+                    assert time.monotonic() < deadline, "the catalog was not indexed in the background"
+                    await asyncio.sleep(0.2)
+                body = await _search(http)
+                assert "searchIndex" not in body["extensions"]
+                assert len(body["data"]["searchBooks"]["edges"]) == 3
+        finally:
+            await stores.close()
+
+
+async def _search(http: httpx.AsyncClient) -> dict[str, Any]:
+    response = await http.post("/graphql", json={"query": SEARCH})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
