@@ -148,6 +148,9 @@ class Settings(BaseSettings):
 
     # Load the embedding model before reporting ready (else on the first search).
     preload_model: bool = True
+    # Where the model runs: the CPU; "cuda" for a GPU (a catalog that outgrows the CPU's indexing
+    # speed); "auto" for the GPU when torch sees one, else the CPU.
+    embedding_device: Literal["cpu", "cuda", "auto"] = "cpu"
 
     # OpenTelemetry: "none" (default), "console", or "otlp" (OTLP over HTTP to OTEL_ENDPOINT,
     # e.g. http://collector:4318/v1/traces; unset: the exporter's own default).

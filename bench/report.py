@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench.indexing import IndexingRow
 from bench.runner import Result, prepare
 from bench.search_quality import QualityRow, evaluate
 from config import Settings
@@ -63,3 +64,30 @@ def print_search_quality(console: Console, settings: Settings, scale: float) -> 
         f"[bold]{keyword:.2f}[/bold]",
     )
     Console(width=max(160, console.width)).print(table)
+
+
+def print_indexing(console: Console, settings: Settings, scale: float, books: int) -> None:
+    from bench.indexing import measure
+    from datasources.stores import Stores
+    from embeddings.model import get_embedder
+
+    async def main() -> list[IndexingRow]:
+        await prepare(settings, scale, index=False)
+        stores = Stores.open(settings, batch=True)
+        try:
+            return await measure(stores, get_embedder(), books)
+        finally:
+            await stores.close()
+
+    rows = asyncio.run(main())
+    ceiling = max(row.per_second for row in rows[:-1])
+    table = Table("", "books", "seconds", "books/s", "of the ceiling", title="indexing throughput")
+    for row in rows:
+        table.add_row(
+            row.what,
+            f"{row.books:,}",
+            f"{row.seconds:.1f}",
+            f"{row.per_second:.1f}",
+            f"{row.per_second / ceiling:.0%}",
+        )
+    console.print(table)

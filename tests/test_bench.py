@@ -111,3 +111,13 @@ def test_a_first_answer_counts_when_it_holds_something() -> None:
     refused = {"placeOrder": {"order": None, "userErrors": []}}
     assert _has_items(placed) and _has_items({"books": {"edges": [{"node": {"title": "A"}}]}})
     assert not _has_items(refused) and not _has_items({"searchBooks": {"edges": []}})
+
+
+async def test_the_indexing_measure_encodes_and_indexes_the_same_books(stores: Any, embedder: Any) -> None:
+    from bench.indexing import BATCH_SIZES, measure
+
+    rows = await measure(stores, embedder, 20)
+    assert [row.what for row in rows[:-1]] == [f"model alone, batches of {size}" for size in BATCH_SIZES]
+    assert rows[-1].what == "bookgraph index (fresh shard)"
+    # The same twenty books each time, the last row's embedded into a shard of its own.
+    assert {row.books for row in rows} == {20}

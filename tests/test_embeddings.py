@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from embeddings.model import Embedder, normalise_query
 
 
@@ -20,3 +22,17 @@ def test_the_cache_key_is_the_normalised_query(embedder: Embedder) -> None:
     assert normalise_query("  A Cozy\tMurder \n") == "a cozy murder"
     first = embedder.embed_query_sync("Poems about   the SEA")
     assert embedder.cached("poems about the sea") == first
+
+
+def test_the_model_runs_where_embedding_device_says(embedder: Embedder) -> None:
+    import torch
+
+    from embeddings.model import device_for
+
+    assert embedder.model.device.type == "cpu"  # the default
+    assert device_for("cpu") == "cpu"
+    gpu = torch.cuda.is_available()
+    assert device_for("auto") == ("cuda" if gpu else "cpu")
+    if not gpu:
+        with pytest.raises(RuntimeError, match="sees no GPU"):
+            device_for("cuda")

@@ -109,14 +109,46 @@ async def test_an_interrupted_run_resumes(
     class Interrupted(Exception):
         pass
 
-    def stop_after_first_batch(done: int) -> None:
-        raise Interrupted
+    def stop_after_first_group(done: int) -> None:
+        if done:  # (reading the catalog reports the books that needed no embedding: none here)
+            raise Interrupted
 
     with pytest.raises(Interrupted):
-        await build_index(inventory, index, embedder, stop_after_first_batch, batch_size=2)
-    assert await index.count() == 2  # the finished batch was kept
+        await build_index(inventory, index, embedder, stop_after_first_group, batch_size=2, group=2)
+    assert await index.count() == 2  # the group written was kept
     resumed = await build_index(inventory, index, embedder, batch_size=2)
     assert (resumed.embedded, resumed.unchanged) == (1, 2)
+
+
+async def test_texts_are_encoded_by_length_across_the_run_in_groups(
+    inventory: AsyncEngine, index: EdgeIndex, embedder: Embedder
+) -> None:
+    more = [
+        replace(
+            CATALOG[i % 3],
+            isbn=f"97800000000{i:02d}",
+            title=f"Volume {i}",
+            description="word " * (i * 7 % 11),
+        )
+        for i in range(9)
+    ]
+    await write_books(inventory, more)
+    calls: list[list[str]] = []
+
+    class Recording:
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            calls.append(list(texts))
+            return embedder.embed_documents(texts)
+
+    async def recording() -> Embedder:
+        return Recording()  # type: ignore[return-value]
+
+    # Read two books at a time, encoded four at a time: sorted over all twelve, not per read.
+    report = await build_index(inventory, index, recording, batch_size=2, group=4)
+    assert report.embedded == 12 and await index.count() == 12
+    assert [len(call) for call in calls] == [4, 4, 4]
+    lengths = [len(text) for call in calls for text in call]
+    assert lengths == sorted(lengths)
 
 
 async def test_the_follower_rewrites_payloads_and_embeds_only_changed_text(
