@@ -45,6 +45,22 @@ _UNAVAILABLE = (
     redis_errors.ConnectionError,
     redis_errors.TimeoutError,
 )
+# PostgreSQL's classes of SQLSTATE that say the server could not take the call: connection
+# exceptions (08), insufficient resources (53: too many connections), operator intervention (57:
+# shutting down, starting up, a statement cancelled).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57")
+
+
+def _not_answered(exc: BaseException) -> bool:
+    if isinstance(exc, _UNAVAILABLE):
+        return True
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    driver = getattr(exc.orig, "driver_exception", exc.orig)  # (the asyncpg error, as adapted)
+    state = getattr(driver, "sqlstate", None)
+    return isinstance(state, str) and state[:2] in _UNAVAILABLE_SQLSTATES
 
 
 def create_engine(
@@ -84,7 +100,12 @@ def create_engine(
 
 
 def create_write_engine(
-    url: str, store: str, *, timeout: float = 10.0, statement_timeout: float | None = None
+    url: str,
+    store: str,
+    *,
+    timeout: float = 10.0,
+    statement_timeout: float | None = None,
+    retry_after: float = 1.0,
 ) -> AsyncEngine:
     """An engine for short write transactions that must not interleave (stock reservations).
 
@@ -93,7 +114,14 @@ def create_write_engine(
     upgrades a read lock. Elsewhere the conditional UPDATEs are enough on their own.
     """
     if not url.startswith("sqlite"):
-        return create_engine(url, store, pool_size=2, timeout=timeout, statement_timeout=statement_timeout)
+        return create_engine(
+            url,
+            store,
+            pool_size=2,
+            timeout=timeout,
+            statement_timeout=statement_timeout,
+            retry_after=retry_after,
+        )
     # One connection per process: this process's writers queue in the pool, not on the file lock.
     engine = create_async_engine(url, connect_args={"timeout": timeout}, pool_size=1, max_overflow=0)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -165,7 +193,7 @@ def store_errors(
         with span if outer else nullcontext():
             yield
     except Exception as exc:
-        if not isinstance(exc, _UNAVAILABLE) and not (unavailable is not None and unavailable(exc)):
+        if not _not_answered(exc) and not (unavailable is not None and unavailable(exc)):
             if breaker is not None:
                 breaker.answered()  # with an error of the statement's own: the store is there
             raise

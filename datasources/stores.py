@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -70,29 +71,23 @@ class Stores:
         index = open_index(settings.qdrant_url, settings.data_dir)
         if settings.qdrant_url:  # a server can hang; the embedded shard answers or fails at once
             guard(index, "search", retry_after)
+        engine = functools.partial(
+            create_engine,
+            pool_size=settings.pool_size,
+            timeout=timeout,
+            statement_timeout=deadline,
+            retry_after=retry_after,
+        )
         return cls(
-            inventory=create_engine(
-                settings.inventory_database_url,
-                inventory.STORE,
-                pool_size=settings.pool_size,
-                timeout=timeout,
-                statement_timeout=deadline,
-                retry_after=retry_after,
-            ),
+            inventory=engine(settings.inventory_database_url, inventory.STORE),
             stock=create_write_engine(
                 settings.inventory_database_url,
                 inventory.STORE,
                 timeout=max(timeout, 10.0),
                 statement_timeout=deadline,
-            ),
-            orders=create_engine(
-                settings.orders_database_url,
-                orders.STORE,
-                pool_size=settings.pool_size,
-                timeout=timeout,
-                statement_timeout=deadline,
                 retry_after=retry_after,
             ),
+            orders=engine(settings.orders_database_url, orders.STORE),
             redis=redis_client(
                 settings.redis_url,
                 settings.redis_timeout_seconds,

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -51,18 +53,39 @@ async def redis_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[s
     await client.aclose()
 
 
+@asynccontextmanager
+async def inventory_database(name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """The inventory on SQLite, or on a PostgreSQL database of its own when the run asks for it
+    (TEST_INVENTORY_ENGINE=postgresql: what replicas sharing one inventory run on)."""
+    if os.environ.get("TEST_INVENTORY_ENGINE", "sqlite") == "postgresql":
+        async with private_database(f"{name}_inventory", tmp_path_factory) as url:
+            yield url
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp(name) / 'inventory.db'}"
+
+
 @pytest.fixture(scope="session")
-def settings(orders_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+async def inventory_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    async with inventory_database("test", tmp_path_factory) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(
+    orders_url: str, redis_url: str, inventory_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     data_dir = tmp_path_factory.mktemp("var")
     return Settings(
         environment="test",
         data_dir=data_dir,
-        inventory_database_url=f"sqlite+aiosqlite:///{data_dir / 'inventory.db'}",
+        inventory_database_url=inventory_url,
         orders_database_url=orders_url,
         redis_url=redis_url,
         redis_key_prefix=f"bookgraph-test-{RUN_ID}:",
         log_json=False,
         graphiql=True,  # on in development only by default; the suite checks it is served
+        # Many apps and server processes share the machine's PostgreSQL (max_connections 100).
+        pool_size=5,
         # The suite sends thousands of queries from one address; the budget has tests of its own.
         cost_bucket_size=10_000_000,
         cost_restore_rate=1_000_000.0,
@@ -142,12 +165,15 @@ async def shop(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
     from ingest.indexing import build_index
     from ingest.seeding import seed_demo
 
-    async with private_database("shop", tmp_path_factory) as url:
+    async with (
+        private_database("shop", tmp_path_factory) as url,
+        inventory_database("shop", tmp_path_factory) as inventory,
+    ):
         data_dir = tmp_path_factory.mktemp("shop")
         shop_settings = settings.model_copy(
             update={
                 "data_dir": data_dir,
-                "inventory_database_url": f"sqlite+aiosqlite:///{data_dir / 'inventory.db'}",
+                "inventory_database_url": inventory,
                 "orders_database_url": url,
                 "redis_key_prefix": f"{settings.redis_key_prefix}shop:",
                 "preload_model": False,

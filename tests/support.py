@@ -159,6 +159,8 @@ def process_environment(settings: Settings, data_dir: Path, **env: str) -> dict[
         "INDEX_FOLLOW_INTERVAL_SECONDS": "3600",
         "ACCESS_LOG": "false",
         "LOG_JSON": "false",
+        # Several processes share the machine's PostgreSQL with the suite: connections of 10 each.
+        "POOL_SIZE": "10",
         **env,
     }
 

@@ -265,6 +265,7 @@ async def test_a_rolling_restart_loses_no_accepted_order(shop: Shop, tmp_path_fa
                         )
                     except (httpx.TransportError, AssertionError):
                         continue  # refused or cut off by the stopping process: send it again elsewhere
+                    assert body["data"] is not None, body
                     confirmed[key] = body["data"]["placeOrder"]["order"]["id"]
                     return
 

@@ -196,3 +196,32 @@ async def test_a_hung_orders_database_costs_its_fields_within_the_deadline(
 
         await _until(answers_again)
         assert await _ask(http, VIEWER, headers) == answered
+
+
+async def test_a_database_refusing_connections_is_unavailable_not_a_bug(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    import sqlalchemy as sa
+    from support import RUN_ID, private_database
+
+    from datasources.base import create_engine, ping
+    from datasources.breaker import breaker_of
+    from errors import SourceUnavailable
+
+    role = f"bookgraph_refused_{RUN_ID}"
+    async with private_database("refusing", tmp_path_factory) as url:
+        admin = create_engine(url, "orders")
+        async with admin.begin() as conn:
+            # PostgreSQL then answers every connection with SQLSTATE 53300 (too many connections).
+            await conn.execute(sa.text(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 0'))
+        refused = create_engine(url.replace("postgres@", f"{role}@", 1), "orders", timeout=2.0)
+        try:
+            with pytest.raises(SourceUnavailable):
+                await ping(refused, "orders")
+            breaker = breaker_of(refused)
+            assert breaker is not None and breaker.is_open
+        finally:
+            await refused.dispose()
+            async with admin.begin() as conn:
+                await conn.execute(sa.text(f'DROP ROLE "{role}"'))
+            await admin.dispose()
