@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from observability.telemetry import STORE_CIRCUIT
@@ -30,7 +30,7 @@ class Breaker:
     longest: float = 30.0
     _open_until: float | None = None  # monotonic time; None while closed
     _wait: float = 0.0
-    _probing: bool = field(default=False)
+    _probing: bool = False
 
     def admit(self) -> bool:
         """Whether a call may go to the store now (closed, or the one probe of an open breaker)."""

@@ -49,6 +49,7 @@ class Books:
         inventory = context.inventory
         first, after, given = arguments["first"], arguments.get("after"), arguments.get("filter")
         scores: list[float] = []
+        conditions = None  # the filter `totalCount` counts by (a search connection has none)
         if self.search:
             found = await search_page(context, arguments["query"], first, after, given)
             cursors = [cursor for cursor, _, _ in found.hits]
@@ -72,6 +73,7 @@ class Books:
             if member.name == "__typename":
                 value[member.key] = self.typenames["connection"]
             elif member.name == "total_count":
+                assert conditions is not None  # the planner lets `totalCount` through for `books` only
                 value[member.key] = await inventory.count_books(conditions)
             elif member.name == "edges":
                 value[member.key] = [
