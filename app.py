@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import hmac
 import logging
@@ -37,6 +36,7 @@ from errors import (
     SourceUnavailable,
 )
 from execution.plans import CompiledExecution, Planner
+from gateway import shutdown
 from gateway.admission import Admission
 from gateway.body_limit import BodySizeLimitMiddleware
 from gateway.caching import CachePolicies
@@ -187,24 +187,20 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
         try:
             yield
         finally:
-            await backend.aclose()
-            if following is not None:
-                following.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await following
-            for task in (giving_back, watching):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await cost.budgets.flush()
-            invalidation.cancel()
-            # Bounded: a listener cancelled while its Redis connection is still being set up can
-            # take long to unwind, and shutdown must not wait on it.
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(invalidation, timeout=2.0)
-            await state.checkout.events.aclose()
+            # Each step bounded (gateway/shutdown.py): one that hangs is logged and left behind.
+            await shutdown.step("token keys", backend.aclose())
+            for name, task in (
+                ("index follower", following),
+                ("refunds", giving_back),
+                ("index coverage", watching),
+                ("recommendation invalidation", invalidation),
+            ):
+                if task is not None:
+                    await shutdown.stop(name, task)
+            await shutdown.step("refund flush", cost.budgets.flush())
+            await shutdown.step("event hub", state.checkout.events.aclose())
             if owned:
-                await state.stores.close()
+                await shutdown.step("stores", state.stores.close())
 
     batching = StrawberryConfig(batching_config={"max_operations": settings.http_batch_max})
     executable = build_schema(config=batching) if settings.http_batch_max else schema

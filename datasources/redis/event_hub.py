@@ -31,6 +31,7 @@ from errors import BookgraphError, ErrorCode, SourceUnavailable
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 256
+READ_SECONDS = 1.0  # one read's wait for a message: bounded, so the reader sees when to stop
 
 
 class SubscriberTooSlow(BookgraphError):
@@ -157,12 +158,13 @@ class EventHub:
 
     async def _read(self, pubsub: PubSub) -> None:
         try:
-            while True:
+            # Until this connection is dropped: the reader stops by itself within one read even if
+            # the cancellation `_disconnect` sends is swallowed (see `_raise_if_cancelled`).
+            while self._pubsub is pubsub:
                 if not pubsub.subscribed:
                     await asyncio.sleep(0.05)  # nothing to read until the first subscribe is sent
                     continue
-                # A bounded wait: a blocking read would trip the client's socket timeout.
-                message = await pubsub.get_message(timeout=1.0)
+                message = await pubsub.get_message(timeout=READ_SECONDS)
                 _raise_if_cancelled()
                 if message is not None and message["type"] in ("message", "pmessage"):
                     self._fan_out(message)
@@ -200,8 +202,9 @@ class EventHub:
         self._by_pattern.clear()
         if reader is not None and not reader_exiting:
             reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(reader, timeout=2.0)
+            # Waited for, with `asyncio.wait`: `wait_for` would wait on past its timeout for a reader
+            # whose cancellation was swallowed, and it ends within a read anyway.
+            await asyncio.wait({reader}, timeout=READ_SECONDS * 2)
         if pubsub is not None:
             with contextlib.suppress(RedisError, OSError):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
