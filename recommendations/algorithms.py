@@ -92,21 +92,26 @@ def top(scores: Mapping[int, float], n: int) -> Scored:
 
 
 def from_neighbours(history: Sequence[int], neighbours: Mapping[int, Scored]) -> Candidates:
-    """CO_PURCHASE for a customer: neighbours of each recent purchase, weighted by recency."""
+    """CO_PURCHASE for a customer: each book's similarity to the recent purchases, averaged with the
+    recency weights (0 to 1, as each similarity is: 1 when every recent purchase was always bought
+    with it)."""
+    recent = history[:RECENT]
+    weights = sum(RECENCY**rank for rank in range(len(recent)))
     scores: defaultdict[int, float] = defaultdict(float)
     best: dict[int, tuple[float, int]] = {}
-    for rank, bought in enumerate(history[:RECENT]):
+    for rank, bought in enumerate(recent):
         weight = RECENCY**rank
         for other, score in neighbours.get(bought, []):
             contribution = weight * score
-            scores[other] += contribution
+            scores[other] += contribution / weights
             if contribution > best.get(other, (0.0, 0))[0]:
                 best[other] = (contribution, bought)
     return {book: (score, best[book][1]) for book, score in scores.items()}
 
 
 async def from_vectors(index: VectorIndex, history: Sequence[int], limit: int = LIST_SIZE) -> Candidates:
-    """CONTENT for a customer: nearest books to each recent purchase (one batched search)."""
+    """CONTENT for a customer: nearest books to each recent purchase (one batched search), scored
+    by their best cosine similarity to one, weighted by its recency (0 to 1: opposites count as 0)."""
     recent = list(history[:RECENT])
     stored = await index.vectors(recent)
     present = [book for book in recent if book in stored]
@@ -119,23 +124,29 @@ async def from_vectors(index: VectorIndex, history: Sequence[int], limit: int = 
     for bought, hits in zip(present, results, strict=True):
         weight = RECENCY ** recent.index(bought)
         for hit in hits:
-            score = weight * hit.score
+            score = weight * max(hit.score, 0.0)
             if score > candidates.get(hit.book_id, (0.0, None))[0]:
                 candidates[hit.book_id] = (score, bought)
     return candidates
 
 
 def blend(by_strategy: Mapping[Strategy, Candidates], weights: Weights) -> Candidates:
-    """HYBRID: each strategy's scores divided by its best, then weighted and summed. The reason is
+    """HYBRID: each strategy's scores divided by its best, then weighted and summed, over the weights
+    of the strategies that had candidates (0 to 1: 1 is the best of every one of them). The reason is
     the bought book of the strategy that contributed most."""
     total: defaultdict[int, float] = defaultdict(float)
     reason: dict[int, tuple[float, int | None]] = {}
-    for strategy, candidates in by_strategy.items():
-        best = max((score for score, _ in candidates.values()), default=0.0)
-        if best <= 0:
-            continue
-        for book, (score, because) in candidates.items():
-            part = weights.of(strategy) * score / best
+    bests = {
+        strategy: best
+        for strategy, candidates in by_strategy.items()
+        if (best := max((score for score, _ in candidates.values()), default=0.0)) > 0
+    }
+    weighed = sum(weights.of(strategy) for strategy in bests)
+    if weighed <= 0:
+        return {}
+    for strategy, best in bests.items():
+        for book, (score, because) in by_strategy[strategy].items():
+            part = weights.of(strategy) * score / best / weighed
             total[book] += part
             if part > reason.get(book, (-1.0, None))[0]:
                 reason[book] = (part, because)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -20,6 +21,7 @@ from datasources.orders.purchases import PurchaseHistory
 from datasources.redis.recommendations import RecommendationCache, Scored
 from datasources.search.index import VectorIndex
 from datasources.stores import Stores
+from errors import SourceUnavailable
 from recommendations.algorithms import (
     Advance,
     blend,
@@ -44,6 +46,8 @@ from recommendations.values import (
     Trend,
     Weights,
 )
+
+log = logging.getLogger(__name__)
 
 
 def _ignore(_: int) -> None:
@@ -77,8 +81,10 @@ class Recommender:
         if cached is not None:
             listed = [Recommendation.from_json(item) for item in cached]
         else:
-            stored = [r.as_json() for r in await self._compute_for_customer(customer_id, strategy)]
-            await self.cache.store_customer_list(customer_id, strategy.value, stored)
+            computed, whole = await self._compute_for_customer(customer_id, strategy)
+            stored = [r.as_json() for r in computed]
+            if whole:  # a list made without a store that was down is not kept past this request
+                await self.cache.store_customer_list(customer_id, strategy.value, stored)
             # As a cached read returns it (scores rounded), so a hit and a miss answer alike.
             listed = [Recommendation.from_json(item) for item in stored]
         # Stock moves faster than the cache expires: checked on every read, for twice as many as
@@ -91,23 +97,32 @@ class Recommender:
             picked += [r for r in tail if r.book_id in available]
         return picked[:first]
 
-    async def _compute_for_customer(self, customer_id: int, strategy: Strategy) -> list[Recommendation]:
+    async def _compute_for_customer(
+        self, customer_id: int, strategy: Strategy
+    ) -> tuple[list[Recommendation], bool]:
+        """The list, and whether it is whole: HYBRID goes on without CONTENT while search is down."""
         bought = [p.book_id for p in await self.history.of_customer(customer_id)]
         if not bought and strategy in (Strategy.HYBRID, Strategy.TRENDING):
-            return await self.trending(None, LIST_SIZE)
+            return await self.trending(None, LIST_SIZE), True
         exclude = set(bought)
         trends = await self._trending_list(None) if strategy in (Strategy.TRENDING, Strategy.HYBRID) else []
         if strategy is Strategy.TRENDING:
-            return [
-                Recommendation.trending(t, Strategy.TRENDING) for t in trends if t.book_id not in exclude
-            ][:LIST_SIZE]
+            listed = [t for t in relative(trends) if t.book_id not in exclude]
+            return [Recommendation.trending(t, Strategy.TRENDING) for t in listed][:LIST_SIZE], True
         by_strategy: dict[Strategy, Candidates] = {}
+        whole = True
         if strategy in (Strategy.CO_PURCHASE, Strategy.HYBRID):
             by_strategy[Strategy.CO_PURCHASE] = from_neighbours(
                 bought, await self.neighbours(bought[:RECENT])
             )
-        if strategy in (Strategy.CONTENT, Strategy.HYBRID):
+        if strategy is Strategy.CONTENT:
             by_strategy[Strategy.CONTENT] = await from_vectors(self.index, bought)
+        elif strategy is Strategy.HYBRID:
+            try:
+                by_strategy[Strategy.CONTENT] = await from_vectors(self.index, bought)
+            except SourceUnavailable:
+                log.warning("search unavailable: HYBRID recommendations without CONTENT")
+                whole = False
         if strategy is Strategy.HYBRID:
             by_strategy[Strategy.TRENDING] = {t.book_id: (t.score, None) for t in trends}
             blended = rank(blend(by_strategy, self.weights), Strategy.HYBRID, exclude, LIST_SIZE)
@@ -118,8 +133,8 @@ class Recommender:
                 if r.because is None and r.book_id in by_book
                 else r
                 for r in blended
-            ]
-        return rank(by_strategy[strategy], strategy, exclude, LIST_SIZE)
+            ], whole
+        return rank(by_strategy[strategy], strategy, exclude, LIST_SIZE), whole
 
     async def also_bought(self, book_id: int, first: int, stock: InventorySource) -> list[Recommendation]:
         scored = (await self.neighbours([book_id])).get(book_id, [])
@@ -143,7 +158,7 @@ class Recommender:
         return found
 
     async def trending(self, genre: str | None, first: int) -> list[Recommendation]:
-        trends = await self._trending_list(genre)
+        trends = relative(await self._trending_list(genre))
         return [Recommendation.trending(t, Strategy.TRENDING, genre) for t in trends[:first]]
 
     async def _trending_list(self, genre: str | None) -> list[Trend]:
@@ -242,6 +257,12 @@ def recommender_for(settings: Settings, stores: Stores) -> Recommender:
         half_life_days=settings.trending_half_life_days,
         clock=settings.clock,
     )
+
+
+def relative(trends: Sequence[Trend]) -> list[Trend]:
+    """Scores as a share of the list's first (0 to 1): the raw ones are decayed copies sold."""
+    best = trends[0].score if trends else 0.0
+    return [replace(t, score=t.score / best) for t in trends] if best > 0 else list(trends)
 
 
 def _short(lists: Mapping[str, list[Trend]], genres: Sequence[tuple[str, int]]) -> bool:

@@ -46,7 +46,7 @@ async def similar_to(
     hits = await search.similar_by_book_id.load((book_id, first))
     rows = await inventory.books_by_id.load_many([hit.book_id for hit in hits])
     return [
-        Pick(row, hit.score, Strategy.CONTENT, f"Close in theme to “{title}”")
+        Pick(row, max(hit.score, 0.0), Strategy.CONTENT, f"Close in theme to “{title}”")
         for hit, row in zip(hits, rows, strict=True)
         if row is not None
     ]

@@ -132,7 +132,14 @@ RecommendationStrategy = strawberry.enum(Strategy, name="RecommendationStrategy"
 @strawberry.type
 class BookRecommendation:
     book: Book
-    score: float
+    score: float = strawberry.field(
+        description=(
+            "How strongly the strategy recommends this book, from 0 to 1 (1 is the strongest it "
+            "gives): CONTENT, the book's cosine similarity to a recent purchase; CO_PURCHASE, how "
+            "often it is bought with the recent purchases; TRENDING, its recent sales as a share of "
+            "the list's first; HYBRID, the blend of those, each as a share of its best."
+        )
+    )
     strategy: RecommendationStrategy  # type: ignore[valid-type]
     reason: str = strawberry.field(description="Why this book, in words a shopper reads.")
 

@@ -69,7 +69,10 @@ class Customer(Node):
         return connection
 
     @strawberry.field(
-        description="Books for this customer, best first; never one already bought or out of stock.",
+        description=(
+            "Books for this customer, best first; never one already bought or out of stock. Null, "
+            "with an error, when a store the strategy needs is down (HYBRID goes on without search)."
+        ),
         metadata=cost(5),
     )
     async def recommendations(
@@ -77,7 +80,7 @@ class Customer(Node):
         info: Info,
         first: int = 10,
         strategy: RecommendationStrategy = Strategy.HYBRID,  # type: ignore[valid-type]
-    ) -> list[BookRecommendation]:
+    ) -> list[BookRecommendation] | None:
         check_first(first, minimum=1)
         # A Customer is only reachable by those who may see it; checked again here because the
         # list is personal (an admin may look, another customer may not).

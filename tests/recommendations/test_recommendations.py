@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+import socket
 import uuid
 from typing import Any
 
@@ -18,6 +19,7 @@ from config import Settings
 from datasources.inventory.source import InventorySource
 from datasources.redis.recommendations import RecommendationCache
 from datasources.stores import Stores, redis_client
+from gateway.services import services
 from recommendations.algorithms import co_purchase_neighbours
 from recommendations.recommender import recommender_for
 from recommendations.values import Strategy
@@ -69,6 +71,7 @@ async def test_each_strategy_recommends_new_books_in_stock(
     assert all(r["strategy"] == strategy and r["reason"] for r in listed)
     scores = [r["score"] for r in listed]
     assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= score <= 1.0 for score in scores), scores  # one scale for every strategy
 
 
 async def test_reasons_name_a_book_the_customer_bought(gql: GraphQLClient, stores: Stores) -> None:
@@ -128,6 +131,7 @@ async def test_also_bought_lists_books_the_same_customers_bought(gql: GraphQLCli
     )
     listed = body["data"]["book"]["alsoBought"]
     assert listed and {pk_of(r["book"]["id"], "Book") for r in listed} <= together
+    assert all(0.0 < r["score"] <= 1.0 for r in listed)
     title = body["data"]["book"]["title"]
     assert all(r["strategy"] == "CO_PURCHASE" and title in r["reason"] for r in listed)
 
@@ -148,6 +152,8 @@ async def test_trending_in_a_genre_stays_in_that_genre(gql: GraphQLClient) -> No
     assert kinds[0] == "recent" and kinds == sorted(kinds, key=["recent", "month", "all-time"].index)
     scores = [r["score"] for r in listed]
     assert scores == sorted(scores, reverse=True)
+    # Sales as a share of the list's first, not raw counts.
+    assert scores[0] == 1.0 and all(0.0 < score <= 1.0 for score in scores)
 
 
 def _popular_kind(reason: str, genre: str) -> str:
@@ -231,6 +237,51 @@ async def test_with_redis_down_recommendations_come_from_the_stores(
         r.book_id for r in await healthy.trending(None, 5)
     ]
     await dead.aclose()
+
+
+async def test_with_search_down_hybrid_goes_on_without_content(
+    settings: Settings, stores: Stores, tmp_path: Any
+) -> None:
+    import httpx
+
+    from app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    broken = settings.model_copy(
+        update={
+            "qdrant_url": f"http://127.0.0.1:{closed}",
+            "data_dir": tmp_path,
+            "store_connect_timeout_seconds": 1.0,
+            "redis_key_prefix": f"{settings.redis_key_prefix}{uuid.uuid4().hex}:",  # nothing cached
+        }
+    )
+    subject = "demo-customer-3"
+    query = """query ($strategy: RecommendationStrategy!) {
+      viewer { name recommendations(strategy: $strategy) { score strategy reason book { id } } } }"""
+    application = create_app(broken)
+    async with (
+        application.router.lifespan_context(application),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://t") as http,
+    ):
+        ask = GraphQLClient(http, broken)
+        hybrid = await ask(query, {"strategy": "HYBRID"}, as_=subject)
+        content = await ask(query, {"strategy": "CONTENT"}, as_=subject)
+        cache = services(application).recommender.cache
+        customer = pk_of((await ask("{ viewer { id } }", as_=subject))["data"]["viewer"]["id"], "Customer")
+        kept = await cache.customer_list(customer, "HYBRID")
+    # HYBRID is served from the other signals, whole, and not cached: search may be back next time.
+    assert "errors" not in hybrid, hybrid
+    listed = hybrid["data"]["viewer"]["recommendations"]
+    assert len(listed) == 10 and all(0.0 <= r["score"] <= 1.0 for r in listed)
+    assert not {pk_of(r["book"]["id"], "Book") for r in listed} & await bought_by(stores, subject)
+    assert kept is None
+    # CONTENT is search alone: that field is null with the store named, the viewer is not.
+    assert content["data"]["viewer"]["name"] and content["data"]["viewer"]["recommendations"] is None
+    assert error_codes(content) == ["SOURCE_UNAVAILABLE"]
+    assert content["errors"][0]["extensions"]["store"] == "search"
+    assert content["errors"][0]["path"] == ["viewer", "recommendations"]
 
 
 async def test_readiness_reports_redis_down_as_degraded(settings: Settings, stores: Stores) -> None:
