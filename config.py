@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     recs_weight_content: float = Field(default=0.3, ge=0)
     recs_weight_co_purchase: float = Field(default=0.5, ge=0)
     recs_weight_trending: float = Field(default=0.2, ge=0)
+    recs_weight_genres: float = Field(default=0.0, ge=0)
     trending_half_life_days: float = Field(default=7.0, gt=0)
     recs_rebuild_interval_seconds: float = Field(default=900.0, gt=0)
 

@@ -343,7 +343,7 @@ def recs_evaluate(
     k: Annotated[int, typer.Option(min=1, max=100, help="Length of the recommended lists.")] = 10,
 ) -> None:
     """HitRate@k, NDCG@k and coverage of every strategy on a hold-out of each customer's last order."""
-    from datasources.inventory.bulk import book_count
+    from datasources.inventory.bulk import book_count, genres_of_books
     from datasources.orders.purchases import PurchaseHistory
     from recommendations.evaluation import evaluate, table
     from recommendations.recommender import weights_of
@@ -357,6 +357,7 @@ def recs_evaluate(
                 history,
                 stores.index,
                 catalog_size=await book_count(stores.inventory),
+                genres=await genres_of_books(stores.inventory),
                 weights=weights_of(settings),
                 half_life_days=settings.trending_half_life_days,
                 k=k,

@@ -15,9 +15,11 @@ from datasources.orders.purchases import Sale
 from datasources.redis.recommendations import Scored
 from datasources.search.index import VectorIndex
 from recommendations.values import (
+    GENRE_HISTORY,
     LIST_SIZE,
     NEIGHBOURS,
     RECENCY,
+    RECENCY_OF_GENRES,
     RECENT,
     SHRINK,
     Candidates,
@@ -128,6 +130,37 @@ async def from_vectors(index: VectorIndex, history: Sequence[int], limit: int = 
             if score > candidates.get(hit.book_id, (0.0, None))[0]:
                 candidates[hit.book_id] = (score, bought)
     return candidates
+
+
+def genre_shares(history: Sequence[int], genres: Mapping[int, Sequence[str]]) -> dict[str, float]:
+    """How much of the customer's recent purchases each genre is, weighted by recency; the shares sum
+    to 1 (a book in two genres counts half in each)."""
+    shares: defaultdict[str, float] = defaultdict(float)
+    for rank, bought in enumerate(history[:GENRE_HISTORY]):
+        of = genres.get(bought) or ()
+        for genre in of:
+            shares[genre] += RECENCY_OF_GENRES**rank / len(of)
+    total = sum(shares.values())
+    return {genre: share / total for genre, share in shares.items()} if total > 0 else {}
+
+
+def from_genres(shares: Mapping[str, float], popular: Mapping[str, Scored]) -> dict[int, tuple[float, str]]:
+    """POPULAR_IN_GENRES for a customer: the books popular in the genres they buy, each scored by
+    its popularity in a genre as a share of that genre's first, weighted by the genre's share of
+    the customer's purchases and summed (0 to 1); with the genre that counted most, for its reason."""
+    scores: defaultdict[int, float] = defaultdict(float)
+    best: dict[int, tuple[float, str]] = {}
+    for genre, share in shares.items():
+        listed = popular.get(genre, [])
+        first = listed[0][1] if listed else 0.0
+        if first <= 0:
+            continue
+        for book, score in listed:
+            part = share * score / first
+            scores[book] += part
+            if part > best.get(book, (0.0, ""))[0]:
+                best[book] = (part, genre)
+    return {book: (score, best[book][1]) for book, score in scores.items()}
 
 
 def blend(by_strategy: Mapping[Strategy, Candidates], weights: Weights) -> Candidates:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,20 +37,37 @@ from datetime import datetime
 from rich.table import Table
 
 from datasources.orders.purchases import PurchaseHistory, Sale
+from datasources.redis.recommendations import Scored
 from datasources.search.index import VectorIndex
 from recommendations.algorithms import (
+    Advance,
     blend,
     co_purchase_neighbours,
+    from_genres,
     from_neighbours,
     from_vectors,
+    genre_shares,
     rank,
     top,
     trending_scores,
 )
-from recommendations.values import LIST_SIZE, TRENDING_WINDOW, Candidates, Strategy, Weights
+from recommendations.values import (
+    LIST_SIZE,
+    TRENDING_PER_GENRE,
+    TRENDING_WINDOW,
+    Candidates,
+    Strategy,
+    Weights,
+)
 
-# The order of the report: TRENDING first, it is the baseline the others are compared with.
-STRATEGIES = (Strategy.TRENDING, Strategy.CO_PURCHASE, Strategy.CONTENT, Strategy.HYBRID)
+# The order of the report: the two popularity baselines first, the others are compared with them.
+STRATEGIES = (
+    Strategy.TRENDING,
+    Strategy.POPULAR_IN_GENRES,
+    Strategy.CO_PURCHASE,
+    Strategy.CONTENT,
+    Strategy.HYBRID,
+)
 DEFAULT_WEIGHTS = Weights()  # the serving defaults
 
 
@@ -135,26 +152,52 @@ async def _all_sales(history: PurchaseHistory, progress: Callable[[int], None]) 
         progress(len(chunk))
 
 
-async def evaluate(
-    history: PurchaseHistory,
-    index: VectorIndex,
-    *,
-    catalog_size: int,
-    weights: Weights = DEFAULT_WEIGHTS,
-    half_life_days: float = 7.0,
-    k: int = 10,
-    progress: Callable[[int], None] = _ignore,
-) -> list[StrategyScore]:
-    """HitRate@k, NDCG@k and coverage of each strategy on the hold-out, TRENDING first."""
-    if k < 1:
-        raise ValueError("k must be at least 1")
-    held = split([sale async for sale in _all_sales(history, progress)])
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """Every single strategy's candidates for every evaluated customer, computed once: a blend of
+    them is cheap, so weights can be scored by the hundred (`tune`)."""
 
+    held: HoldOut
+    by_customer: dict[int, dict[Strategy, Candidates]]
+
+
+def popular_by_genre(
+    sales: Sequence[Sale], now: datetime, half_life_days: float, genres: Mapping[int, Sequence[str]]
+) -> dict[str, Scored]:
+    """The training's counterpart of the worker's per-genre trending lists: each genre's sales of the
+    TRENDING_WINDOW before `now`, decayed, then all-time best sellers below them."""
+    recent = trending_scores([s for s in sales if s.placed_at >= now - TRENDING_WINDOW], now, half_life_days)
+    copies: defaultdict[int, float] = defaultdict(float)
+    for sale in sales:
+        copies[sale.book_id] += sale.quantity
+    floor = min(recent.values(), default=1.0)
+    best = max(copies.values(), default=1.0)
+    ranked = top(recent, len(recent)) + [
+        (book, floor * 0.99 * count / best) for book, count in top(copies, len(copies)) if book not in recent
+    ]
+    lists: defaultdict[str, Scored] = defaultdict(list)
+    for book, score in ranked:
+        for genre in genres.get(book, ()):
+            if len(lists[genre]) < TRENDING_PER_GENRE:
+                lists[genre].append((book, score))
+    return dict(lists)
+
+
+async def signals(
+    held: HoldOut,
+    index: VectorIndex,
+    genres: Mapping[int, Sequence[str]],
+    *,
+    half_life_days: float = 7.0,
+) -> Signals:
+    """Trains every model on `held.training` with the code that serves, and asks each for every
+    evaluated customer's candidates."""
     baskets: defaultdict[int, set[int]] = defaultdict(set)
     for sale in held.training:
         baskets[sale.customer_id].add(sale.book_id)
     neighbours = co_purchase_neighbours(baskets.values())
     trending: Candidates = {}
+    popular: dict[str, Scored] = {}
     if held.training:
         now = max(sale.placed_at for sale in held.training)
         recent = [sale for sale in held.training if sale.placed_at >= now - TRENDING_WINDOW]
@@ -162,26 +205,36 @@ async def evaluate(
             book: (score, None)
             for book, score in top(trending_scores(recent, now, half_life_days), LIST_SIZE)
         }
+        popular = popular_by_genre(held.training, now, half_life_days, genres)
+    by_customer: dict[int, dict[Strategy, Candidates]] = {}
+    for customer, bought in held.histories.items():
+        in_genres = from_genres(genre_shares(bought, genres), popular)
+        by_customer[customer] = {
+            Strategy.TRENDING: trending,
+            Strategy.POPULAR_IN_GENRES: {book: (score, None) for book, (score, _) in in_genres.items()},
+            Strategy.CO_PURCHASE: from_neighbours(bought, neighbours),
+            Strategy.CONTENT: await from_vectors(index, bought),
+        }
+    return Signals(held, by_customer)
 
+
+def score(signals: Signals, weights: Weights, *, catalog_size: int, k: int = 10) -> list[StrategyScore]:
+    """HitRate@k, NDCG@k and coverage of each strategy, and of their blend with `weights`."""
+    if k < 1:
+        raise ValueError("k must be at least 1")
     hits: dict[Strategy, float] = dict.fromkeys(STRATEGIES, 0.0)
     gains: dict[Strategy, float] = dict.fromkeys(STRATEGIES, 0.0)
     shown: dict[Strategy, set[int]] = {strategy: set() for strategy in STRATEGIES}
-    for customer, bought in held.histories.items():
-        by_strategy: dict[Strategy, Candidates] = {
-            Strategy.CO_PURCHASE: from_neighbours(bought, neighbours),
-            Strategy.CONTENT: await from_vectors(index, bought),
-            Strategy.TRENDING: trending,
-        }
+    for customer, by_strategy in signals.by_customer.items():
         candidates = {**by_strategy, Strategy.HYBRID: blend(by_strategy, weights)}
-        exclude = set(bought)
+        exclude = set(signals.held.histories[customer])
         for strategy in STRATEGIES:
             ranked = [r.book_id for r in rank(candidates[strategy], strategy, exclude, k)]
-            hit, ndcg = hit_and_ndcg(ranked, held.relevant[customer], k)
+            hit, ndcg = hit_and_ndcg(ranked, signals.held.relevant[customer], k)
             hits[strategy] += hit
             gains[strategy] += ndcg
             shown[strategy].update(ranked)
-
-    customers = len(held.histories)
+    customers = len(signals.by_customer)
     return [
         StrategyScore(
             strategy=strategy.value,
@@ -192,6 +245,56 @@ async def evaluate(
         )
         for strategy in STRATEGIES
     ]
+
+
+def hybrid_hit_rate(signals: Signals, weights: Weights, k: int = 10) -> float:
+    """HYBRID's HitRate@k alone: what `tune` maximises."""
+    hits = 0
+    for customer, by_strategy in signals.by_customer.items():
+        exclude = set(signals.held.histories[customer])
+        ranked = [r.book_id for r in rank(blend(by_strategy, weights), Strategy.HYBRID, exclude, k)]
+        hits += any(book in signals.held.relevant[customer] for book in ranked)
+    return hits / len(signals.by_customer) if signals.by_customer else 0.0
+
+
+def simplex(step: float) -> Iterator[Weights]:
+    """Every blend whose four weights are multiples of `step` summing to 1."""
+    n = round(1 / step)
+    for content in range(n + 1):
+        for co_purchase in range(n + 1 - content):
+            for trending in range(n + 1 - content - co_purchase):
+                genres = n - content - co_purchase - trending
+                yield Weights(content / n, co_purchase / n, trending / n, genres / n)
+
+
+def tune(signals: Signals, *, k: int = 10, step: float = 0.1, progress: Advance = _ignore) -> Weights:
+    """The blend with the best HYBRID HitRate@k on `signals` (ties: the first found, NDCG aside)."""
+    best, best_rate = DEFAULT_WEIGHTS, -1.0
+    for weights in simplex(step):
+        rate = hybrid_hit_rate(signals, weights, k)
+        if rate > best_rate:
+            best, best_rate = weights, rate
+        progress(1)
+    return best
+
+
+async def evaluate(
+    history: PurchaseHistory,
+    index: VectorIndex,
+    *,
+    catalog_size: int,
+    genres: Mapping[int, Sequence[str]],
+    weights: Weights = DEFAULT_WEIGHTS,
+    half_life_days: float = 7.0,
+    k: int = 10,
+    progress: Callable[[int], None] = _ignore,
+) -> list[StrategyScore]:
+    """HitRate@k, NDCG@k and coverage of each strategy on the hold-out, TRENDING first."""
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    held = split([sale async for sale in _all_sales(history, progress)])
+    trained = await signals(held, index, genres, half_life_days=half_life_days)
+    return score(trained, weights, catalog_size=catalog_size, k=k)
 
 
 def table(scores: Sequence[StrategyScore], k: int = 10) -> Table:

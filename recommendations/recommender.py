@@ -26,8 +26,10 @@ from recommendations.algorithms import (
     Advance,
     blend,
     co_purchase_neighbours,
+    from_genres,
     from_neighbours,
     from_vectors,
+    genre_shares,
     neighbours_of,
     rank,
     top,
@@ -35,6 +37,7 @@ from recommendations.algorithms import (
 )
 from recommendations.values import (
     BEST_SELLERS,
+    GENRE_HISTORY,
     LIST_SIZE,
     RECENT,
     TRENDING_PER_GENRE,
@@ -111,6 +114,12 @@ class Recommender:
             return [Recommendation.trending(t, Strategy.TRENDING) for t in listed][:LIST_SIZE], True
         by_strategy: dict[Strategy, Candidates] = {}
         whole = True
+        in_genres: dict[int, tuple[float, str, Trend]] = {}
+        if strategy in (Strategy.POPULAR_IN_GENRES, Strategy.HYBRID):
+            in_genres = await self._popular_in_genres(bought)
+            by_strategy[Strategy.POPULAR_IN_GENRES] = {
+                b: (score, None) for b, (score, _, _) in in_genres.items()
+            }
         if strategy in (Strategy.CO_PURCHASE, Strategy.HYBRID):
             by_strategy[Strategy.CO_PURCHASE] = from_neighbours(
                 bought, await self.neighbours(bought[:RECENT])
@@ -125,16 +134,25 @@ class Recommender:
                 whole = False
         if strategy is Strategy.HYBRID:
             by_strategy[Strategy.TRENDING] = {t.book_id: (t.score, None) for t in trends}
-            blended = rank(blend(by_strategy, self.weights), Strategy.HYBRID, exclude, LIST_SIZE)
-            # A book no purchase explains is here for its popularity: its reason says when.
-            by_book = {t.book_id: t for t in trends}
-            return [
-                replace(r, period=by_book[r.book_id].period, until=by_book[r.book_id].until)
-                if r.because is None and r.book_id in by_book
-                else r
-                for r in blended
-            ], whole
-        return rank(by_strategy[strategy], strategy, exclude, LIST_SIZE), whole
+            ranked = rank(blend(by_strategy, self.weights), Strategy.HYBRID, exclude, LIST_SIZE)
+        else:
+            ranked = rank(by_strategy[strategy], strategy, exclude, LIST_SIZE)
+        # A book no purchase explains is here for its popularity: its reason says where and when.
+        overall = {t.book_id: t for t in trends}
+        return [_popular_for(r, in_genres, overall) if r.because is None else r for r in ranked], whole
+
+    async def _popular_in_genres(self, bought: Sequence[int]) -> dict[int, tuple[float, str, Trend]]:
+        """POPULAR_IN_GENRES: the books trending in the genres the customer buys (book → score, the
+        genre that counted most, its trend there)."""
+        recent = list(bought[:GENRE_HISTORY])
+        of = await self.inventory().genres_by_book_id.load_many(recent)
+        shares = genre_shares(recent, dict(zip(recent, of, strict=True)))
+        lists = await self._trending_lists_of(sorted(shares))
+        trends = {(genre, t.book_id): t for genre, listed in lists.items() for t in listed}
+        scored = from_genres(
+            shares, {genre: [(t.book_id, t.score) for t in listed] for genre, listed in lists.items()}
+        )
+        return {book: (score, genre, trends[genre, book]) for book, (score, genre) in scored.items()}
 
     async def also_bought(self, book_id: int, first: int, stock: InventorySource) -> list[Recommendation]:
         scored = (await self.neighbours([book_id])).get(book_id, [])
@@ -160,6 +178,14 @@ class Recommender:
     async def trending(self, genre: str | None, first: int) -> list[Recommendation]:
         trends = relative(await self._trending_list(genre))
         return [Recommendation.trending(t, Strategy.TRENDING, genre) for t in trends[:first]]
+
+    async def _trending_lists_of(self, genres: Sequence[str]) -> dict[str, list[Trend]]:
+        cached = await self.cache.trending_of(genres)
+        if cached is not None:
+            return {genre: [Trend.from_json(item) for item in listed] for genre, listed in cached.items()}
+        lists = await self.trending_lists(self.clock.now())
+        await self.cache.store_trending(_as_json(lists))
+        return {genre: lists.get(genre, []) for genre in genres}
 
     async def _trending_list(self, genre: str | None) -> list[Trend]:
         cached = await self.cache.trending(genre)
@@ -259,6 +285,22 @@ def recommender_for(settings: Settings, stores: Stores) -> Recommender:
     )
 
 
+def _popular_for(
+    recommendation: Recommendation,
+    in_genres: Mapping[int, tuple[float, str, Trend]],
+    overall: Mapping[int, Trend],
+) -> Recommendation:
+    """A recommendation no bought book explains, with where and when its book was popular: in the
+    customer's genre that counted most, else with every reader."""
+    if recommendation.book_id in in_genres:
+        _, genre, trend = in_genres[recommendation.book_id]
+        return replace(recommendation, genre=genre, period=trend.period, until=trend.until)
+    if recommendation.book_id in overall:
+        trend = overall[recommendation.book_id]
+        return replace(recommendation, period=trend.period, until=trend.until)
+    return recommendation
+
+
 def relative(trends: Sequence[Trend]) -> list[Trend]:
     """Scores as a share of the list's first (0 to 1): the raw ones are decayed copies sold."""
     best = trends[0].score if trends else 0.0
@@ -285,5 +327,8 @@ def _as_json(lists: Mapping[str, list[Trend]]) -> dict[str, list[list[Any]]]:
 
 def weights_of(settings: Settings) -> Weights:
     return Weights(
-        settings.recs_weight_content, settings.recs_weight_co_purchase, settings.recs_weight_trending
+        settings.recs_weight_content,
+        settings.recs_weight_co_purchase,
+        settings.recs_weight_trending,
+        settings.recs_weight_genres,
     )

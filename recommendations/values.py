@@ -14,6 +14,8 @@ NEIGHBOURS = 50  # kept per book
 LIST_SIZE = 100  # computed per customer; `first` is at most this
 RECENT = 10  # purchases a customer's CONTENT and CO_PURCHASE lists start from
 RECENCY = 0.85  # weight of the k-th most recent purchase: RECENCY ** k
+GENRE_HISTORY = 50  # purchases a customer's genres are read from
+RECENCY_OF_GENRES = 0.95  # a genre's weight fades more slowly than a book's
 TRENDING_WINDOW = timedelta(days=30)
 TRENDING_PER_GENRE = 100
 # Best sellers read when lists must be filled: enough to fill every genre's list in practice, and a
@@ -25,6 +27,7 @@ class Strategy(StrEnum):
     CONTENT = "CONTENT"
     CO_PURCHASE = "CO_PURCHASE"
     TRENDING = "TRENDING"
+    POPULAR_IN_GENRES = "POPULAR_IN_GENRES"
     HYBRID = "HYBRID"
 
 
@@ -58,11 +61,14 @@ class Weights:
     content: float = 0.3
     co_purchase: float = 0.5
     trending: float = 0.2
+    genres: float = 0.0
 
     def of(self, strategy: Strategy) -> float:
-        return {Strategy.CONTENT: self.content, Strategy.CO_PURCHASE: self.co_purchase}.get(
-            strategy, self.trending
-        )
+        return {
+            Strategy.CONTENT: self.content,
+            Strategy.CO_PURCHASE: self.co_purchase,
+            Strategy.POPULAR_IN_GENRES: self.genres,
+        }.get(strategy, self.trending)
 
 
 @dataclass(frozen=True, slots=True)

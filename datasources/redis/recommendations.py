@@ -67,6 +67,25 @@ class RecommendationCache:
         RECOMMENDATION_CACHE.labels("trending", "miss" if value is None else "hit").inc()
         return orjson.loads(value) if value is not None else None
 
+    async def trending_of(self, genres: Sequence[str]) -> dict[str, list[list[Any]]] | None:
+        """Several genres' lists in one round trip; None when the lists are not stored (a genre
+        without one has an empty list)."""
+        if not genres:
+            return {}
+        key = f"{self.prefix}trending"
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.exists(key)
+        pipe.hmget(key, list(genres))
+        answer = await self._safely("trending", pipe.execute())
+        stored, values = answer if answer is not None else (0, [])
+        RECOMMENDATION_CACHE.labels("trending", "hit" if stored else "miss").inc()
+        if not stored:
+            return None
+        return {
+            genre: orjson.loads(value) if value is not None else []
+            for genre, value in zip(genres, values, strict=True)
+        }
+
     async def store_trending(self, lists: Mapping[str, list[list[Any]]], *, ttl: int | None = None) -> None:
         key = f"{self.prefix}trending"
         pipe = self.redis.pipeline(transaction=True)

@@ -58,7 +58,7 @@ def test_co_purchase_similarity_does_not_just_echo_popularity() -> None:
     assert all(a >= b for (_, a), (_, b) in zip(neighbours[2], neighbours[2][1:], strict=False))
 
 
-@pytest.mark.parametrize("strategy", ["HYBRID", "CO_PURCHASE", "CONTENT", "TRENDING"])
+@pytest.mark.parametrize("strategy", ["HYBRID", "CO_PURCHASE", "CONTENT", "TRENDING", "POPULAR_IN_GENRES"])
 async def test_each_strategy_recommends_new_books_in_stock(
     gql: GraphQLClient, stores: Stores, strategy: str
 ) -> None:
@@ -72,6 +72,33 @@ async def test_each_strategy_recommends_new_books_in_stock(
     scores = [r["score"] for r in listed]
     assert scores == sorted(scores, reverse=True)
     assert all(0.0 <= score <= 1.0 for score in scores), scores  # one scale for every strategy
+
+
+async def test_popular_in_genres_keeps_to_the_genres_the_customer_buys(
+    gql: GraphQLClient, stores: Stores
+) -> None:
+    subject = "demo-customer-3"
+    bought = await bought_by(stores, subject)
+    async with stores.inventory.connect() as conn:
+        theirs = set(
+            (
+                await conn.execute(
+                    sa.text("SELECT DISTINCT genre FROM book_genres WHERE book_id IN :ids").bindparams(
+                        sa.bindparam("ids", expanding=True)
+                    ),
+                    {"ids": sorted(bought)},
+                )
+            ).scalars()
+        )
+    query = """{ viewer { recommendations(strategy: POPULAR_IN_GENRES, first: 20) {
+      reason book { genres } } } }"""
+    listed = (await gql(query, as_=subject))["data"]["viewer"]["recommendations"]
+    assert len(listed) >= 10  # the session's small catalog has few books in stock per genre
+    for recommendation in listed:
+        assert set(recommendation["book"]["genres"]) & theirs
+        # The reason names the genre it is popular in, one of the customer's.
+        named = [genre for genre in recommendation["book"]["genres"] if genre in recommendation["reason"]]
+        assert named and set(named) & theirs, recommendation
 
 
 async def test_reasons_name_a_book_the_customer_bought(gql: GraphQLClient, stores: Stores) -> None:

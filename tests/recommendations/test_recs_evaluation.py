@@ -9,9 +9,23 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from rich.console import Console
 
+from datasources.inventory.bulk import genres_of_books
 from datasources.orders.purchases import PurchaseHistory, Sale
 from datasources.stores import Stores
-from recommendations.evaluation import StrategyScore, evaluate, hit_and_ndcg, split, table
+from recommendations.algorithms import from_genres, genre_shares
+from recommendations.evaluation import (
+    HoldOut,
+    Signals,
+    StrategyScore,
+    evaluate,
+    hit_and_ndcg,
+    hybrid_hit_rate,
+    simplex,
+    split,
+    table,
+    tune,
+)
+from recommendations.values import RECENCY_OF_GENRES, Strategy, Weights
 
 
 def test_hit_at_rank_one_is_a_perfect_ndcg() -> None:
@@ -44,6 +58,52 @@ def test_k_must_be_positive() -> None:
         hit_and_ndcg([1], {1}, k=0)
 
 
+def test_genre_shares_follow_recent_purchases_and_sum_to_one() -> None:
+    genres = {1: ("Mystery",), 2: ("Mystery", "History"), 3: ("Poetry",)}
+    shares = genre_shares([1, 2, 3], genres)
+    assert sum(shares.values()) == pytest.approx(1.0)
+    # Book 1 (most recent) counts whole for Mystery, book 2 half for each of its two genres.
+    r = RECENCY_OF_GENRES
+    total = 1 + r + r * r
+    assert shares["Mystery"] == pytest.approx((1 + r / 2) / total)
+    assert shares["History"] == pytest.approx(r / 2 / total)
+    assert shares["Poetry"] == pytest.approx(r * r / total)
+    assert genre_shares([9], genres) == {}
+
+
+def test_popular_in_genres_weighs_each_genre_by_the_customers_share() -> None:
+    popular = {"Mystery": [(10, 40.0), (11, 20.0)], "Poetry": [(20, 5.0), (10, 1.0)]}
+    scored = from_genres({"Mystery": 0.75, "Poetry": 0.25}, popular)
+    # A genre's first scores its share; a book in two lists adds both parts; the best part names it.
+    assert scored[10] == (pytest.approx(0.75 + 0.25 * 0.2), "Mystery")
+    assert scored[11] == (pytest.approx(0.375), "Mystery")
+    assert scored[20] == (pytest.approx(0.25), "Poetry")
+    assert all(0.0 <= score <= 1.0 for score, _ in scored.values())
+
+
+def test_tuning_finds_the_signal_that_predicts() -> None:
+    # Two customers; the held-out book is first for POPULAR_IN_GENRES and last for the others.
+    held = HoldOut([], {1: [100], 2: [200]}, {1: {7}, 2: {8}})
+
+    def signals_for(good: int, rest: list[int]) -> dict[Strategy, dict[int, tuple[float, int | None]]]:
+        noise = {book: (1.0 - i * 0.01, None) for i, book in enumerate(rest)}
+        return {
+            Strategy.TRENDING: noise,
+            Strategy.POPULAR_IN_GENRES: {good: (1.0, None)},
+            Strategy.CO_PURCHASE: noise,
+            Strategy.CONTENT: noise,
+        }
+
+    trained = Signals(held, {1: signals_for(7, list(range(20, 40))), 2: signals_for(8, list(range(40, 60)))})
+    assert hybrid_hit_rate(trained, Weights()) == 0.0  # the default blend gives genres no weight
+    best = tune(trained, step=0.25)
+    assert hybrid_hit_rate(trained, best) == 1.0 and best.genres > 0
+    grid = list(simplex(0.25))
+    assert len(grid) == 35 and all(
+        sum((w.content, w.co_purchase, w.trending, w.genres)) == pytest.approx(1.0) for w in grid
+    )
+
+
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
@@ -74,9 +134,21 @@ def test_split_holds_out_each_customers_last_order() -> None:
 async def test_evaluation_on_the_demo_stores(stores: Stores) -> None:
     chunks: list[int] = []
     history = PurchaseHistory(stores.orders)
-    scores = await evaluate(history, stores.index, catalog_size=400, progress=chunks.append)
+    scores = await evaluate(
+        history,
+        stores.index,
+        catalog_size=400,
+        genres=await genres_of_books(stores.inventory),
+        progress=chunks.append,
+    )
 
-    assert [s.strategy for s in scores] == ["TRENDING", "CO_PURCHASE", "CONTENT", "HYBRID"]
+    assert [s.strategy for s in scores] == [
+        "TRENDING",
+        "POPULAR_IN_GENRES",
+        "CO_PURCHASE",
+        "CONTENT",
+        "HYBRID",
+    ]
     # Every counted line went through the progress callback (cancelled and rejected orders are not counted).
     assert 0 < sum(chunks) <= await history.line_count()
     by_name: dict[str, StrategyScore] = {s.strategy: s for s in scores}
@@ -87,7 +159,7 @@ async def test_evaluation_on_the_demo_stores(stores: Stores) -> None:
         assert score.ndcg <= score.hit_rate  # NDCG is 0 without a hit and at most 1 with one
     assert scores[0].customers > 0 and len({s.customers for s in scores}) == 1
     # Trending recommends (nearly) one list to everyone; the personal strategies spread wider.
-    for name in ("CO_PURCHASE", "CONTENT", "HYBRID"):
+    for name in ("POPULAR_IN_GENRES", "CO_PURCHASE", "CONTENT", "HYBRID"):
         assert by_name[name].coverage > by_name["TRENDING"].coverage
 
     console = Console(width=120, record=True)
