@@ -134,12 +134,17 @@ class Recommender:
                 whole = False
         if strategy is Strategy.HYBRID:
             by_strategy[Strategy.TRENDING] = {t.book_id: (t.score, None) for t in trends}
-            ranked = rank(blend(by_strategy, self.weights), Strategy.HYBRID, exclude, LIST_SIZE)
+            ranked = rank(blend(by_strategy, await self.blend_weights()), Strategy.HYBRID, exclude, LIST_SIZE)
         else:
             ranked = rank(by_strategy[strategy], strategy, exclude, LIST_SIZE)
         # A book no purchase explains is here for its popularity: its reason says where and when.
         overall = {t.book_id: t for t in trends}
         return [_popular_for(r, in_genres, overall) if r.because is None else r for r in ranked], whole
+
+    async def blend_weights(self) -> Weights:
+        """HYBRID's weights: as `bookgraph recs tune` stored them, else the configured defaults."""
+        tuned = await self.cache.weights()
+        return Weights.from_json(tuned["weights"]) if tuned is not None else self.weights
 
     async def _popular_in_genres(self, bought: Sequence[int]) -> dict[int, tuple[float, str, Trend]]:
         """POPULAR_IN_GENRES: the books trending in the genres the customer buys (book → score, the

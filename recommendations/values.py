@@ -3,6 +3,7 @@ themselves, with the constants the algorithms share."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,6 +63,13 @@ class Weights:
     co_purchase: float = 0.5
     trending: float = 0.2
     genres: float = 0.0
+
+    def as_json(self) -> dict[str, float]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, item: Mapping[str, Any]) -> Weights:
+        return cls(**{field.name: float(item[field.name]) for field in dataclasses.fields(cls)})
 
     def of(self, strategy: Strategy) -> float:
         return {

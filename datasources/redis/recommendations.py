@@ -111,7 +111,7 @@ class RecommendationCache:
         )
 
     async def forget_customer(self, customer_id: int) -> None:
-        keys = [self._customer_key(customer_id, s) for s in ("CONTENT", "CO_PURCHASE", "TRENDING", "HYBRID")]
+        keys = [self._customer_key(customer_id, s) for s in CUSTOMER_LISTS]
         await self._safely("forget_customer", self.redis.delete(*keys))
 
     async def forget_all_customers(self) -> int:
@@ -120,6 +120,16 @@ class RecommendationCache:
         if keys:
             await self.redis.delete(*keys)
         return len(keys)
+
+    # --- the blend's weights, as `bookgraph recs tune` found them ---
+
+    async def weights(self) -> dict[str, Any] | None:
+        value = await self._safely("weights", self.redis.get(f"{self.prefix}weights"))
+        return orjson.loads(value) if value is not None else None
+
+    async def store_weights(self, tuned: Mapping[str, Any]) -> None:
+        """Kept until tuned again (no TTL): the API reads them for every list it computes."""
+        await self.redis.set(f"{self.prefix}weights", orjson.dumps(tuned))
 
     async def _safely(self, operation: str, awaitable: Any) -> Any:
         failed = object()
@@ -130,6 +140,10 @@ class RecommendationCache:
             RECOMMENDATION_CACHE.labels(operation, "error").inc()
             return None
         return answer
+
+
+# Every strategy's per-customer list (recommendations.values.Strategy), forgotten together.
+CUSTOMER_LISTS = ("CONTENT", "CO_PURCHASE", "TRENDING", "POPULAR_IN_GENRES", "HYBRID")
 
 
 def _scored(value: bytes | str) -> Scored:

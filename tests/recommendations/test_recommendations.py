@@ -17,12 +17,12 @@ from support import GraphQLClient, error_codes
 from auth.viewer import Role
 from config import Settings
 from datasources.inventory.source import InventorySource
-from datasources.redis.recommendations import RecommendationCache
+from datasources.redis.recommendations import CUSTOMER_LISTS, RecommendationCache
 from datasources.stores import Stores, redis_client
 from gateway.services import services
 from recommendations.algorithms import co_purchase_neighbours
 from recommendations.recommender import recommender_for
-from recommendations.values import Strategy
+from recommendations.values import Strategy, Weights
 from schema.relay import pk_of, to_global_id
 
 RECS = """query ($first: Int!, $strategy: RecommendationStrategy!) {
@@ -309,6 +309,32 @@ async def test_with_search_down_hybrid_goes_on_without_content(
     assert error_codes(content) == ["SOURCE_UNAVAILABLE"]
     assert content["errors"][0]["extensions"]["store"] == "search"
     assert content["errors"][0]["path"] == ["viewer", "recommendations"]
+
+
+async def test_hybrid_blends_with_the_weights_tuning_stored(settings: Settings, stores: Stores) -> None:
+    recommender = dataclasses.replace(
+        recommender_for(settings, stores),
+        cache=RecommendationCache(stores.redis, f"{settings.redis_key_prefix}{uuid.uuid4().hex}:", 60),
+    )
+    async with stores.orders.connect() as conn:
+        customer = (
+            await conn.execute(sa.text("SELECT id FROM customers WHERE subject = 'demo-customer-5'"))
+        ).scalar_one()
+    stock = InventorySource(stores.inventory)
+    assert await recommender.blend_weights() == recommender.weights  # nothing tuned: the defaults
+    # All the weight on one signal: HYBRID ranks as that strategy does.
+    await recommender.cache.store_weights({"weights": Weights(0.0, 0.0, 0.0, 1.0).as_json()})
+    assert await recommender.blend_weights() == Weights(0.0, 0.0, 0.0, 1.0)
+    hybrid = await recommender.for_customer(customer, Strategy.HYBRID, 10, stock)
+    genres = await recommender.for_customer(customer, Strategy.POPULAR_IN_GENRES, 10, stock)
+    assert [r.book_id for r in hybrid] == [r.book_id for r in genres] and len(hybrid) == 10
+    # The blend scores a signal as a share of its best: the same list, scaled by one factor.
+    ratios = [h.score / g.score for h, g in zip(hybrid, genres, strict=True)]
+    assert max(ratios) == pytest.approx(min(ratios), rel=1e-4) and all(h.score <= 1.0 for h in hybrid)
+
+
+def test_every_strategys_cached_list_is_forgotten_with_its_customer() -> None:
+    assert set(CUSTOMER_LISTS) == {strategy.value for strategy in Strategy}
 
 
 async def test_readiness_reports_redis_down_as_degraded(settings: Settings, stores: Stores) -> None:

@@ -14,12 +14,14 @@ from datasources.orders.purchases import PurchaseHistory, Sale
 from datasources.stores import Stores
 from recommendations.algorithms import from_genres, genre_shares
 from recommendations.evaluation import (
+    Blends,
     HoldOut,
     Signals,
     StrategyScore,
     evaluate,
     hit_and_ndcg,
     hybrid_hit_rate,
+    signals,
     simplex,
     split,
     table,
@@ -96,6 +98,10 @@ def test_tuning_finds_the_signal_that_predicts() -> None:
 
     trained = Signals(held, {1: signals_for(7, list(range(20, 40))), 2: signals_for(8, list(range(40, 60)))})
     assert hybrid_hit_rate(trained, Weights()) == 0.0  # the default blend gives genres no weight
+    # The arrays tune scores with agree with the blend that serves, for every weighting tried.
+    blends = Blends.of(trained)
+    for weights in simplex(0.25):
+        assert blends.hit_rate(weights) == hybrid_hit_rate(trained, weights), weights
     best = tune(trained, step=0.25)
     assert hybrid_hit_rate(trained, best) == 1.0 and best.genres > 0
     grid = list(simplex(0.25))
@@ -161,6 +167,12 @@ async def test_evaluation_on_the_demo_stores(stores: Stores) -> None:
     # Trending recommends (nearly) one list to everyone; the personal strategies spread wider.
     for name in ("POPULAR_IN_GENRES", "CO_PURCHASE", "CONTENT", "HYBRID"):
         assert by_name[name].coverage > by_name["TRENDING"].coverage
+
+    held = split([sale async for chunk in history.all_sales() for sale in chunk])
+    trained = await signals(held, stores.index, await genres_of_books(stores.inventory))
+    blends = Blends.of(trained)
+    for weights in (Weights(), Weights(0.0, 0.7, 0.0, 0.3), Weights(0.25, 0.25, 0.25, 0.25)):
+        assert blends.hit_rate(weights) == pytest.approx(hybrid_hit_rate(trained, weights))
 
     console = Console(width=120, record=True)
     console.print(table(scores))
