@@ -353,16 +353,18 @@ def recs_evaluate(
     async def work(stores: Any) -> Any:
         history = PurchaseHistory(stores.orders)
         with bars(console) as track:
-            return await evaluate(
-                history,
-                stores.index,
-                catalog_size=await book_count(stores.inventory),
-                genres=await genres_of_books(stores.inventory),
-                weights=await recommender_for(settings, stores).blend_weights(),  # as the API blends
-                half_life_days=settings.trending_half_life_days,
-                k=k,
-                progress=track("order lines", await history.line_count()),
-            )
+            # A copy of the embedded shard while the server holds it: this runs beside a server.
+            async with stores.index.for_reading() as index:
+                return await evaluate(
+                    history,
+                    index,
+                    catalog_size=await book_count(stores.inventory),
+                    genres=await genres_of_books(stores.inventory),
+                    weights=await recommender_for(settings, stores).blend_weights(),  # as the API blends
+                    half_life_days=settings.trending_half_life_days,
+                    k=k,
+                    progress=track("order lines", await history.line_count()),
+                )
 
     Console().print(table(_run(settings, work, migrate=False), k))
 
@@ -388,6 +390,7 @@ def recs_tune(
     async def work(stores: Any) -> tuple[Any, float, float, float, int]:
         history = PurchaseHistory(stores.orders)
         genres = await genres_of_books(stores.inventory)
+        half_life = settings.trending_half_life_days
         with bars(console) as track:
             advance = track("order lines", await history.line_count())
             sales = []
@@ -396,13 +399,10 @@ def recs_tune(
                 advance(len(chunk))
             held = split(sales)
             fitting = split(held.training)  # the weights never see the hold-out they are judged on
-            trained = await signals(
-                fitting, stores.index, genres, half_life_days=settings.trending_half_life_days
-            )
+            async with stores.index.for_reading() as index:  # beside a running server, as evaluate
+                trained = await signals(fitting, index, genres, half_life_days=half_life)
+                judged = Blends.of(await signals(held, index, genres, half_life_days=half_life))
             found = tune(trained, k=k, step=step, progress=track("blends", sum(1 for _ in simplex(step))))
-            judged = Blends.of(
-                await signals(held, stores.index, genres, half_life_days=settings.trending_half_life_days)
-            )
         defaults = weights_of(settings)
         tuned_rate, default_rate = judged.hit_rate(found, k), judged.hit_rate(defaults, k)
         if write and judged.evaluated:

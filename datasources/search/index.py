@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -164,6 +164,10 @@ class VectorIndex(Protocol):
 
     async def ping(self) -> None:
         """Raise SourceUnavailable("search") unless the collection answers."""
+
+    def for_reading(self) -> AbstractAsyncContextManager[VectorIndex]:
+        """This index for a reader outside the server (an offline evaluation), while the server
+        may be using it."""
 
     async def close(self) -> None: ...
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 
 from qdrant_client import AsyncQdrantClient
 from qdrant_client import models as qm
@@ -24,6 +25,7 @@ from datasources.search.index import (
     Guard,
     HasId,
     Hit,
+    VectorIndex,
     backend_call,
     batches,
     clauses,
@@ -235,6 +237,9 @@ class ClientIndex:
     async def ping(self) -> None:
         with self._call() as client:
             await client.get_collection(COLLECTION)
+
+    def for_reading(self) -> AbstractAsyncContextManager[VectorIndex]:
+        return contextlib.nullcontext(self)  # a server has room for every reader
 
     async def close(self) -> None:
         await self._client.close()

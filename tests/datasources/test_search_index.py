@@ -365,3 +365,35 @@ async def test_an_edge_shard_held_elsewhere_is_unavailable_and_left_intact(tmp_p
         assert await other.count() == len(CATALOG)  # released: the other opens it
     finally:
         await other.close()
+
+
+async def test_a_reader_beside_the_owner_gets_a_copy_of_the_shard(tmp_path: Path) -> None:
+    owner = EdgeIndex(tmp_path / "qdrant")  # a running server
+    await owner.ensure_collection()
+    await owner.upsert(CATALOG)
+    reader = EdgeIndex(tmp_path / "qdrant")  # `bookgraph recs evaluate` beside it
+    try:
+        async with reader.for_reading() as readable:
+            assert readable is not reader and isinstance(readable, EdgeIndex)
+            copied = readable.path
+            assert await readable.count() == len(CATALOG)
+            assert await readable.vectors([1, 2]) == await owner.vectors([1, 2])
+            assert ids(await readable.search(QUERY, limit=3)) == ids(await owner.search(QUERY, limit=3))
+            # The owner goes on writing; the copy is not the original.
+            await owner.delete([30])
+            assert await owner.count() == len(CATALOG) - 1 and await readable.count() == len(CATALOG)
+        assert not copied.exists()
+        await owner.close()
+        # With nobody holding it, the index itself is read.
+        async with reader.for_reading() as readable:
+            assert readable is reader and await readable.count() == len(CATALOG) - 1
+    finally:
+        await reader.close()
+        await owner.close()
+
+
+async def test_a_server_index_is_read_as_it_is() -> None:
+    index = ClientIndex(":memory:")
+    async with index.for_reading() as readable:
+        assert readable is index
+    await index.close()
