@@ -203,7 +203,11 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
                 await shutdown.step("stores", state.stores.close())
 
     batching = StrawberryConfig(batching_config={"max_operations": settings.http_batch_max})
-    executable = build_schema(config=batching) if settings.http_batch_max else schema
+    executable = (
+        build_schema(config=batching, inline=settings.inline_fields)
+        if settings.http_batch_max or not settings.inline_fields
+        else schema
+    )
     backend = BearerTokenBackend(settings)
     origins = Origins.of(settings)
     graphiql = GraphiQL.load() if settings.serves_graphiql else None

@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     persisted_queries: Literal["off", "apq", "allowlist"] = "apq"
     # Known queries run from a plan made once (execution/plans.py); off: every one through Strawberry.
     compiled_execution: bool = True
+    # The general path (what no plan serves) reads plain attribute fields inline (schema/inline.py).
+    inline_fields: bool = True
     persisted_queries_enforced_for: Annotated[
         list[Literal["anonymous", "customer", "partner", "admin"]], NoDecode
     ] = [

@@ -27,6 +27,7 @@ from schema.checkout import (
     SetOrderStatusPayload,
     StockChange,
 )
+from schema.inline import InlineExecutionContext
 from schema.orders import Customer, Order
 from schema.relations import cost
 from schema.relay import Connection, Node
@@ -132,7 +133,7 @@ class BookgraphSchema(strawberry.federation.Schema):
         return super().entities_resolver(info, [FederationAny(dict(r)) for r in representations])  # type: ignore[call-overload]
 
 
-def build_schema(**kwargs: Any) -> strawberry.Schema:
+def build_schema(*, inline: bool = True, **kwargs: Any) -> strawberry.Schema:
     # An Apollo Federation 2 subgraph as well: Book, Author, Customer and Order are entities keyed
     # by their global ID, so a router can put bookgraph beside other teams' graphs.
     return BookgraphSchema(
@@ -148,6 +149,7 @@ def build_schema(**kwargs: Any) -> strawberry.Schema:
             OperationTracing,
         ],
         federation_version="2.5",
+        execution_context_class=InlineExecutionContext if inline else None,
         **kwargs,
     )
 

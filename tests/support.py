@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
 import httpx
@@ -348,3 +348,101 @@ async def connect(app: Starlette, token: str | None = None) -> AsyncIterator[Soc
         await ws.send_text(json.dumps({"type": "connection_init", "payload": init}))
         assert (await socket.receive())["type"] == "connection_ack"
         yield socket
+
+
+class DrawnQueries:
+    """Random documents over the orders graph: subsets of fields, aliases, inline and named
+    fragments, `__typename`, `@skip`/`@include` on a variable, nested pages under an order's
+    customer. Drawn with a fixed seed, so a failure names its document."""
+
+    SCALARS: ClassVar[dict[str, list[str]]] = {
+        "Customer": ["id", "name", "email", "createdAt"],
+        "Order": ["id", "number", "status", "placedAt"],
+        "OrderLine": ["bookId", "quantity"],
+        "OrderEvent": ["fromStatus", "toStatus", "occurredAt", "note"],
+        "Money": ["amount", "currency"],
+        "Book": ["id", "isbn", "title", "publishedYear", "genres"],
+        "Author": ["id", "name"],
+        "Stock": ["onHand", "reserved", "available", "status"],
+        "PageInfo": ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"],
+    }
+    OBJECTS: ClassVar[dict[str, list[tuple[str, str]]]] = {
+        "Order": [
+            ("total", "Money"),
+            ("customer", "Customer"),
+            ("lines", "OrderLine"),
+            ("events", "OrderEvent"),
+        ],
+        "OrderLine": [("unitPrice", "Money"), ("subtotal", "Money"), ("book", "Book")],
+        "Book": [("price", "Money"), ("authors", "Author"), ("stock", "Stock")],
+    }
+
+    def __init__(self, seed: int) -> None:
+        import random
+
+        self.random = random.Random(seed)
+        self.fragments: dict[str, tuple[str, str]] = {}
+        self.aliases = 0
+        self.flagged = False
+
+    def document(self) -> str:
+        self.fragments = {}
+        self.flagged = False
+        body = self.selection("Customer", depth=0)
+        fragments = "".join(
+            f" fragment {name} on {on} {{ {sel} }}" for name, (on, sel) in self.fragments.items()
+        )
+        variables = "($flag: Boolean!)" if self.flagged else ""
+        return f"query Drawn{variables} {{ viewer {{ {body} }} }}{fragments}"
+
+    def selection(self, type_name: str, depth: int) -> str:
+        r = self.random
+        fields = [f for f in self.SCALARS.get(type_name, []) if r.random() < 0.5]
+        parts = [self.aliased(f) for f in fields]
+        for name, child in self.OBJECTS.get(type_name, []):
+            if r.random() < 0.5 and not (child == "Customer" and depth > 3):
+                parts.append(f"{self.aliased(name)} {{ {self.selection(child, depth + 1)} }}")
+        if type_name == "Customer" and depth <= 3 and (depth == 0 or r.random() < 0.4):
+            parts.append(self.page(depth))
+        if r.random() < 0.3:
+            parts.append("__typename")
+        if not parts:
+            parts.append(self.SCALARS.get(type_name, ["__typename"])[0])
+        r.shuffle(parts)
+        plain = [i for i, part in enumerate(parts) if part.isidentifier()]
+        if len(parts) > 1 and plain and r.random() < 0.3:  # a directive on a scalar among them
+            directive = r.choice(["@include(if: $flag)", "@skip(if: $flag)"])
+            parts[plain[0]] += f" {directive}"
+            self.flagged = True
+        if len(parts) > 1 and r.random() < 0.2:
+            parts[-1] = f"... on {type_name} {{ {parts[-1]} }}"
+        if len(parts) > 1 and r.random() < 0.2:
+            name = f"F{len(self.fragments)}x{depth}"
+            self.fragments[name] = (type_name, parts.pop())
+            parts.append(f"...{name}")
+        return " ".join(parts)
+
+    def page(self, depth: int) -> str:
+        r = self.random
+        arguments = [f"first: {r.choice([0, 1, 3, 20])}"]
+        if r.random() < 0.3:
+            arguments.append(
+                "status: [" + ", ".join(r.sample(["DELIVERED", "SHIPPED", "CONFIRMED", "CANCELLED"], 2)) + "]"
+            )
+        parts = []
+        if r.random() < 0.8:
+            edge = [f"node {{ {self.selection('Order', depth + 1)} }}"]
+            if r.random() < 0.5:
+                edge.append("cursor")
+            parts.append(f"edges {{ {' '.join(edge)} }}")
+        if r.random() < 0.5:
+            parts.append(f"pageInfo {{ {self.selection('PageInfo', depth + 1)} }}")
+        if r.random() < 0.4 or not parts:
+            parts.append("totalCount")
+        return f"{self.aliased('orders')}({', '.join(arguments)}) {{ {' '.join(parts)} }}"
+
+    def aliased(self, name: str) -> str:
+        if self.random.random() < 0.2:
+            self.aliases += 1
+            return f"a{self.aliases}: {name}"
+        return name
