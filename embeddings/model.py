@@ -80,8 +80,16 @@ class Embedder:
 
     def embed_query_sync(self, query: str) -> tuple[float, ...]:
         vector = self.cached(query)
-        if vector is not None:
-            return vector
+        return vector if vector is not None else self._encode_query(query)
+
+    async def embed_query(self, query: str) -> tuple[float, ...]:
+        # A cached vector costs nothing; the model runs in a thread (torch releases the GIL),
+        # so the event loop keeps serving other requests meanwhile.
+        vector = self.cached(query)
+        return vector if vector is not None else await asyncio.to_thread(self._encode_query, query)
+
+    def _encode_query(self, query: str) -> tuple[float, ...]:
+        """Encodes and caches, without looking in the cache first: its caller did (and counted it)."""
         key = normalise_query(query)
         started = time.perf_counter()
         if self.query_encoder is not None:
@@ -95,12 +103,6 @@ class Embedder:
             if len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         return vector
-
-    async def embed_query(self, query: str) -> tuple[float, ...]:
-        # A cached vector costs nothing; the model runs in a thread (torch releases the GIL),
-        # so the event loop keeps serving other requests meanwhile.
-        vector = self.cached(query)
-        return vector if vector is not None else await asyncio.to_thread(self.embed_query_sync, query)
 
 
 def device_for(setting: str) -> str:
