@@ -446,3 +446,16 @@ class DrawnQueries:
             self.aliases += 1
             return f"a{self.aliases}: {name}"
         return name
+
+
+def comparable(body: dict[str, Any]) -> dict[str, Any]:
+    """A response body as two paths or two requests must agree on: without the cost budget's
+    balance (it moves between requests) and errors' request ids."""
+    extensions = dict(body.get("extensions") or {})
+    cost = dict(extensions.get("cost") or {})
+    cost.pop("throttleStatus", None)
+    errors = [
+        {**e, "extensions": {k: v for k, v in (e.get("extensions") or {}).items() if k != "requestId"}}
+        for e in body.get("errors") or []
+    ]
+    return {**body, "extensions": {**extensions, "cost": cost}, "errors": errors}

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client import REGISTRY
-from support import DrawnQueries, GraphQLClient, StatementCounter, token_for
+from support import DrawnQueries, GraphQLClient, StatementCounter, comparable, token_for
 
 from auth.viewer import Role
 from config import Settings
@@ -121,7 +121,7 @@ class Both:
         second = await self.general.post("/graphql", json=payload, headers=headers)
         by_strawberry = counter.delta()
         assert first.status_code == second.status_code
-        assert _comparable(first.json()) == _comparable(second.json())
+        assert comparable(first.json()) == comparable(second.json())
         if planned:  # (a fallback's statements are Strawberry's, after a plan's that found no row)
             for store in StatementCounter.STORES:
                 assert by_plan[store] <= by_strawberry[store], (store, by_plan, by_strawberry)
@@ -132,13 +132,6 @@ class Both:
 @pytest.fixture
 def both(client: httpx.AsyncClient, general_client: httpx.AsyncClient, settings: Settings) -> Both:
     return Both(client, general_client, settings)
-
-
-def _comparable(body: dict[str, Any]) -> dict[str, Any]:
-    """The body without the budget's balance, which moves between the two requests."""
-    cost = dict((body.get("extensions") or {}).get("cost") or {})
-    cost.pop("throttleStatus", None)
-    return {**body, "extensions": {**(body.get("extensions") or {}), "cost": cost}}
 
 
 async def test_the_comparison_shape_is_one_statement_with_the_same_json(both: Both) -> None:
@@ -497,7 +490,7 @@ async def test_an_orders_store_that_is_down_answers_as_the_general_path_does(set
                     json={"query": ORDERS_ONLY},
                     headers={"Authorization": f"Bearer {token_for(broken, 'demo-customer-1')}"},
                 )
-                answers.append((response.status_code, _comparable(response.json())))
+                answers.append((response.status_code, comparable(response.json())))
     assert answers[0] == answers[1]
     status, body = answers[0]
     assert status == 200 and body["data"] == {"viewer": None}

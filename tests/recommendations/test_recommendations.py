@@ -43,6 +43,16 @@ async def bought_by(stores: Stores, subject: str) -> set[int]:
         return set(rows.scalars())
 
 
+async def of_books(stores: Stores, select: str, books: set[int], key: str = "book_id") -> set[Any]:
+    """The distinct values of one inventory column for these books (`select` names the column)."""
+    async with stores.inventory.connect() as conn:
+        rows = await conn.execute(
+            sa.text(f"{select} WHERE {key} IN :ids").bindparams(sa.bindparam("ids", expanding=True)),
+            {"ids": sorted(books)},
+        )
+        return set(rows.scalars())
+
+
 async def recommendations(gql: GraphQLClient, subject: str, strategy: str = "HYBRID", first: int = 10) -> Any:
     body = await gql(RECS, {"first": first, "strategy": strategy}, as_=subject)
     assert "errors" not in body, body
@@ -78,18 +88,7 @@ async def test_popular_in_genres_keeps_to_the_genres_the_customer_buys(
     gql: GraphQLClient, stores: Stores
 ) -> None:
     subject = "demo-customer-3"
-    bought = await bought_by(stores, subject)
-    async with stores.inventory.connect() as conn:
-        theirs = set(
-            (
-                await conn.execute(
-                    sa.text("SELECT DISTINCT genre FROM book_genres WHERE book_id IN :ids").bindparams(
-                        sa.bindparam("ids", expanding=True)
-                    ),
-                    {"ids": sorted(bought)},
-                )
-            ).scalars()
-        )
+    theirs = await of_books(stores, "SELECT genre FROM book_genres", await bought_by(stores, subject))
     query = """{ viewer { recommendations(strategy: POPULAR_IN_GENRES, first: 20) {
       reason book { genres } } } }"""
     listed = (await gql(query, as_=subject))["data"]["viewer"]["recommendations"]
@@ -102,18 +101,9 @@ async def test_popular_in_genres_keeps_to_the_genres_the_customer_buys(
 
 
 async def test_reasons_name_a_book_the_customer_bought(gql: GraphQLClient, stores: Stores) -> None:
-    bought = await bought_by(stores, "demo-customer-3")
-    async with stores.inventory.connect() as conn:
-        titles = set(
-            (
-                await conn.execute(
-                    sa.text("SELECT title FROM books WHERE id IN :ids").bindparams(
-                        sa.bindparam("ids", expanding=True)
-                    ),
-                    {"ids": list(bought)},
-                )
-            ).scalars()
-        )
+    titles = await of_books(
+        stores, "SELECT title FROM books", await bought_by(stores, "demo-customer-3"), "id"
+    )
     listed = await recommendations(gql, "demo-customer-3", "CONTENT")
     for r in listed:
         assert r["reason"].startswith("Because you bought “")

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support import DrawnQueries, token_for
+from support import DrawnQueries, comparable, token_for
 
 from auth.viewer import Role
 from config import Settings
@@ -57,7 +57,7 @@ class Both:
         answer = await self.inline.post("/graphql", json=payload, headers=headers)
         self.inlined = InlineExecutionContext.inlined - before
         assert answer.status_code == reference.status_code
-        assert _comparable(answer.json()) == _comparable(reference.json()), query
+        assert comparable(answer.json()) == comparable(reference.json()), query
         body: dict[str, Any] = answer.json()
         return body
 
@@ -65,18 +65,6 @@ class Both:
 @pytest.fixture
 def both(general_client: httpx.AsyncClient, library_client: httpx.AsyncClient, settings: Settings) -> Both:
     return Both(general_client, library_client, settings)
-
-
-def _comparable(body: dict[str, Any]) -> dict[str, Any]:
-    """The body without the budget's balance (it moves between the two requests) and request ids."""
-    extensions = dict(body.get("extensions") or {})
-    cost = dict(extensions.get("cost") or {})
-    cost.pop("throttleStatus", None)
-    errors = [
-        {**e, "extensions": {k: v for k, v in (e.get("extensions") or {}).items() if k != "requestId"}}
-        for e in body.get("errors") or []
-    ]
-    return {**body, "extensions": {**extensions, "cost": cost}, "errors": errors}
 
 
 async def test_a_page_of_orders_is_mostly_read_inline(both: Both) -> None:
