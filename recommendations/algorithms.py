@@ -15,6 +15,8 @@ from datasources.orders.purchases import Sale
 from datasources.redis.recommendations import Scored
 from datasources.search.index import VectorIndex
 from recommendations.values import (
+    CO_PURCHASE_HISTORY,
+    CO_PURCHASE_RECENCY,
     GENRE_HISTORY,
     LIST_SIZE,
     NEIGHBOURS,
@@ -97,12 +99,12 @@ def from_neighbours(history: Sequence[int], neighbours: Mapping[int, Scored]) ->
     """CO_PURCHASE for a customer: each book's similarity to the recent purchases, averaged with the
     recency weights (0 to 1, as each similarity is: 1 when every recent purchase was always bought
     with it)."""
-    recent = history[:RECENT]
-    weights = sum(RECENCY**rank for rank in range(len(recent)))
+    recent = history[:CO_PURCHASE_HISTORY]
+    weights = sum(CO_PURCHASE_RECENCY**rank for rank in range(len(recent)))
     scores: defaultdict[int, float] = defaultdict(float)
     best: dict[int, tuple[float, int]] = {}
     for rank, bought in enumerate(recent):
-        weight = RECENCY**rank
+        weight = CO_PURCHASE_RECENCY**rank
         for other, score in neighbours.get(bought, []):
             contribution = weight * score
             scores[other] += contribution / weights

@@ -37,9 +37,9 @@ from recommendations.algorithms import (
 )
 from recommendations.values import (
     BEST_SELLERS,
+    CO_PURCHASE_HISTORY,
     GENRE_HISTORY,
     LIST_SIZE,
-    RECENT,
     TRENDING_PER_GENRE,
     TRENDING_WINDOW,
     Candidates,
@@ -122,7 +122,7 @@ class Recommender:
             }
         if strategy in (Strategy.CO_PURCHASE, Strategy.HYBRID):
             by_strategy[Strategy.CO_PURCHASE] = from_neighbours(
-                bought, await self.neighbours(bought[:RECENT])
+                bought, await self.neighbours(bought[:CO_PURCHASE_HISTORY])
             )
         if strategy is Strategy.CONTENT:
             by_strategy[Strategy.CONTENT] = await from_vectors(self.index, bought)

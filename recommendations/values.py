@@ -13,8 +13,12 @@ from typing import Any
 SHRINK = 2.0
 NEIGHBOURS = 50  # kept per book
 LIST_SIZE = 100  # computed per customer; `first` is at most this
-RECENT = 10  # purchases a customer's CONTENT and CO_PURCHASE lists start from
-RECENCY = 0.85  # weight of the k-th most recent purchase: RECENCY ** k
+RECENT = 10  # purchases a customer's CONTENT list starts from (a vector search each)
+RECENCY = 0.85  # weight of the k-th most recent purchase there: RECENCY ** k
+# CO_PURCHASE reads further back, fading slower: on the demo data's tuning split (each customer's
+# second-to-last order held out) HitRate@10 went from 0.198 (10 purchases, 0.85) to 0.218.
+CO_PURCHASE_HISTORY = 30
+CO_PURCHASE_RECENCY = 0.95
 GENRE_HISTORY = 50  # purchases a customer's genres are read from
 RECENCY_OF_GENRES = 0.95  # a genre's weight fades more slowly than a book's
 TRENDING_WINDOW = timedelta(days=30)
