@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,42 +16,23 @@ from rich.table import Table
 
 from auth.tokens import issue_token
 from auth.viewer import Role
+from cli.recs import recs
+from cli.stores import cli_settings, console, run_with_stores
 from config import ROOT, Settings, get_settings
 from datasources.embedded import stop_embedded, with_embedded_stores
 from observability.progress import bars
 from observability.telemetry import configure_logging
 
 app = typer.Typer(help="bookgraph: one GraphQL API over the bookstore's stores.", no_args_is_help=True)
-console = Console(stderr=True)
-T = TypeVar("T")
+app.add_typer(recs, name="recs")
 
 DEFAULT_BOOKS, DEFAULT_CUSTOMERS, DEFAULT_ORDERS = 5_000, 1_000, 20_000
-
-
-def _settings() -> Settings:
-    return with_embedded_stores(get_settings())
-
-
-def _run(settings: Settings, work: Callable[[Any], Awaitable[T]], *, migrate: bool = True) -> T:
-    """Run `work(stores)` with the stores open (migrated first, unless told not to), then close them."""
-    from datasources.stores import Stores
-
-    async def main() -> T:
-        stores = Stores.open(settings, batch=True)
-        try:
-            if migrate:
-                await stores.migrate()
-            return await work(stores)
-        finally:
-            await stores.close()
-
-    return asyncio.run(main())
 
 
 @app.command()
 def migrate() -> None:
     """Apply the database migrations of both stores (inventory and orders)."""
-    _run(_settings(), lambda _stores: asyncio.sleep(0))
+    run_with_stores(cli_settings(), lambda _stores: asyncio.sleep(0))
     console.print("[green]migrations applied[/green]")
 
 
@@ -67,9 +48,9 @@ def seed(
     """Load the deterministic demo data. Re-running it updates rows instead of duplicating them."""
     from ingest.seeding import seed_demo
 
-    settings = _settings()
+    settings = cli_settings()
     with bars(console) as track:
-        _run(
+        run_with_stores(
             settings,
             lambda stores: seed_demo(stores, books, customers, orders, seed, track, now=settings.clock.now()),
         )
@@ -85,7 +66,9 @@ def index(
     from ingest.indexing import index_catalog
 
     with bars(console) as track:
-        report = _run(_settings(), lambda stores: index_catalog(stores, track, batch_size=batch_size))
+        report = run_with_stores(
+            cli_settings(), lambda stores: index_catalog(stores, track, batch_size=batch_size)
+        )
     console.print(
         f"[green]indexed[/green]: {report.embedded} embedded, {report.payload_updated} payloads updated, "
         f"{report.unchanged} unchanged, {report.deleted} removed"
@@ -140,7 +123,7 @@ def import_catalog(
         return len(written)
 
     try:
-        imported = _run(_settings(), work)
+        imported = run_with_stores(cli_settings(), work)
     except CatalogFormatError as exc:
         console.print(f"[red]cannot import {path}:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -179,7 +162,7 @@ def serve(
     # embedded PostgreSQL and Redis it starts are stopped on the way out. uvicorn restores this
     # handler after its graceful shutdown and raises the signal again, which lands here.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    settings = _settings()
+    settings = cli_settings()
     if workers > 1 and not settings.qdrant_url:
         # The embedded Qdrant Edge shard lives in one process; several workers need a Qdrant server.
         raise typer.BadParameter(
@@ -222,9 +205,9 @@ def serve(
             await recommender.rebuild(track("recs", await recommender.history.line_count()))
 
     if demo_data:
-        _run(settings, prepare, migrate=migrate)
+        run_with_stores(settings, prepare, migrate=migrate)
     elif migrate:
-        _run(settings, lambda _stores: asyncio.sleep(0))
+        run_with_stores(settings, lambda _stores: asyncio.sleep(0))
     print_welcome(console, settings, f"http://{host}:{port}/graphql")
     configure_logging(settings.log_level, settings.log_json)
     # The same stores as the server (the environment above), so it lives as long as the server does.
@@ -273,10 +256,10 @@ def run_worker(
     for a decided order follows its decision. Runs at start-up, then every RECOVERY_INTERVAL_SECONDS."""
     from cli import worker
 
-    settings = _settings()
+    settings = cli_settings()
     configure_logging(settings.log_level, settings.log_json)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a foreground worker stops
-        _run(settings, lambda stores: worker.run(settings, stores, once=once), migrate=False)
+        run_with_stores(settings, lambda stores: worker.run(settings, stores, once=once), migrate=False)
 
 
 operations = typer.Typer(help="The client operations in gql/operations and their persisted-query manifest.")
@@ -315,122 +298,6 @@ def operations_build(
     console.print(
         f"[green]wrote[/green] {MANIFEST_PATH.relative_to(ROOT)}: {len(manifest.operations)} operations"
     )
-
-
-recs = typer.Typer(help="Recommendations: precompute them, or evaluate the strategies offline.")
-app.add_typer(recs, name="recs")
-
-
-@recs.command("rebuild")
-def recs_rebuild() -> None:
-    """Recompute every book's co-purchase neighbours and the trending lists into Redis now
-    (the worker does this on a schedule)."""
-    from recommendations.recommender import recommender_for
-
-    settings = _settings()
-
-    async def work(stores: Any) -> tuple[int, int]:
-        recommender = recommender_for(settings, stores)
-        with bars(console) as track:
-            return await recommender.rebuild(track("order lines", await recommender.history.line_count()))
-
-    books, lists = _run(settings, work, migrate=False)
-    console.print(f"[green]rebuilt[/green]: neighbours for {books} books, {lists} trending lists")
-
-
-@recs.command("evaluate")
-def recs_evaluate(
-    k: Annotated[int, typer.Option(min=1, max=100, help="Length of the recommended lists.")] = 10,
-) -> None:
-    """HitRate@k, NDCG@k and coverage of every strategy on a hold-out of each customer's last order."""
-    from datasources.inventory.bulk import book_count, genres_of_books
-    from datasources.orders.purchases import PurchaseHistory
-    from recommendations.evaluation import evaluate, table
-    from recommendations.recommender import recommender_for
-
-    settings = _settings()
-
-    async def work(stores: Any) -> Any:
-        history = PurchaseHistory(stores.orders)
-        with bars(console) as track:
-            # A copy of the embedded shard while the server holds it: this runs beside a server.
-            async with stores.index.for_reading() as index:
-                return await evaluate(
-                    history,
-                    index,
-                    catalog_size=await book_count(stores.inventory),
-                    genres=await genres_of_books(stores.inventory),
-                    weights=await recommender_for(settings, stores).blend_weights(),  # as the API blends
-                    half_life_days=settings.trending_half_life_days,
-                    k=k,
-                    progress=track("order lines", await history.line_count()),
-                )
-
-    Console().print(table(_run(settings, work, migrate=False), k))
-
-
-@recs.command("tune")
-def recs_tune(
-    step: Annotated[float, typer.Option(min=0.02, max=0.5, help="Grid step of the weights.")] = 0.1,
-    k: Annotated[int, typer.Option(min=1, max=100, help="Length of the recommended lists.")] = 10,
-    write: Annotated[bool, typer.Option(help="Store the weights found for the API to use.")] = True,
-) -> None:
-    """Choose HYBRID's weights by the offline evaluation: every blend on a grid is scored on the
-    orders before each customer's last (their own last held out), the best is judged on the real
-    hold-out beside the defaults, and stored in Redis, where the API reads it."""
-    from datetime import UTC, datetime
-
-    from datasources.inventory.bulk import genres_of_books
-    from datasources.orders.purchases import PurchaseHistory
-    from recommendations.evaluation import Blends, signals, simplex, split, tune
-    from recommendations.recommender import recommender_for, weights_of
-
-    settings = _settings()
-
-    async def work(stores: Any) -> tuple[Any, float, float, float, int]:
-        history = PurchaseHistory(stores.orders)
-        genres = await genres_of_books(stores.inventory)
-        half_life = settings.trending_half_life_days
-        with bars(console) as track:
-            advance = track("order lines", await history.line_count())
-            sales = []
-            async for chunk in history.all_sales():
-                sales.extend(chunk)
-                advance(len(chunk))
-            held = split(sales)
-            fitting = split(held.training)  # the weights never see the hold-out they are judged on
-            async with stores.index.for_reading() as index:  # beside a running server, as evaluate
-                trained = await signals(fitting, index, genres, half_life_days=half_life)
-                judged = Blends.of(await signals(held, index, genres, half_life_days=half_life))
-            found = tune(trained, k=k, step=step, progress=track("blends", sum(1 for _ in simplex(step))))
-        defaults = weights_of(settings)
-        tuned_rate, default_rate = judged.hit_rate(found, k), judged.hit_rate(defaults, k)
-        if write and judged.evaluated:
-            await recommender_for(settings, stores).cache.store_weights(
-                {
-                    "weights": found.as_json(),
-                    f"hit_rate_at_{k}": tuned_rate,
-                    f"defaults_hit_rate_at_{k}": default_rate,
-                    "customers": judged.evaluated,
-                    "tuned_at": datetime.now(UTC).isoformat(),
-                }
-            )
-        return found, Blends.of(trained).hit_rate(found, k), tuned_rate, default_rate, judged.evaluated
-
-    found, fitted, tuned_rate, default_rate, customers = _run(settings, work, migrate=False)
-    if not customers:
-        console.print("[yellow]no customer with two orders: nothing to tune on, the defaults stay[/yellow]")
-        raise typer.Exit(1)
-    console.print(
-        f"weights: content {found.content:.2f}, co-purchase {found.co_purchase:.2f}, "
-        f"trending {found.trending:.2f}, genres {found.genres:.2f}"
-    )
-    console.print(
-        f"HYBRID HitRate@{k}: {fitted:.3f} where tuned, {tuned_rate:.3f} on the hold-out "
-        f"(defaults {default_rate:.3f}; {customers} customers)"
-    )
-    if write:
-        console.print("[green]stored[/green]: the API blends with these weights from now on")
 
 
 @app.command()
