@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from itertools import accumulate
 from typing import TypeVar
 
@@ -226,6 +227,22 @@ _QUANTITIES_CUM = list(accumulate((85, 11, 4)))
 _FAVOURITE_SHARE = 0.8  # of base picks; the rest come from the whole catalog
 _CO_PURCHASE = 0.35  # chance a further line follows an earlier line's author or companions
 _COMPANIONS = 3
+# FOLLOWING: the chance a line continues from one of the customer's last purchases, how far back
+# it looks, and a flatter popularity (1 / rank^0.5), so that what a customer bought before says
+# more than what everyone buys.
+_FOLLOW = 0.6
+_FOLLOW_BACK = 10
+_FOLLOWING_POPULARITY = 0.5
+
+
+class Habits(StrEnum):
+    """How the demo's customers shop: the second habit makes a history of another structure, for
+    judging recommendations on more than one kind of shop."""
+
+    BROWSING = "browsing"  # favourite genres by popularity; a basket's lines follow each other
+    FOLLOWING = "following"  # each order also continues from the customer's earlier purchases
+
+
 # (orders younger than this many days, statuses, cumulative weights): fresh orders are still
 # moving through the pipeline; anything older than 30 days has settled. None is PENDING: that
 # status lasts only while a checkout runs.
@@ -244,13 +261,13 @@ _STATUS_BY_AGE: tuple[tuple[float, tuple[str, ...], list[int]], ...] = tuple(
 class _Shop:
     """What customers buy from: popularity, genre shelves, author shelves and companions."""
 
-    def __init__(self, catalog: Sequence[BookRecord], rng: random.Random) -> None:
+    def __init__(self, catalog: Sequence[BookRecord], rng: random.Random, exponent: float = 0.9) -> None:
         self.books = list({book.isbn: book for book in catalog}.values())
         count = len(self.books)
-        # Zipf-like popularity: a random rank per book, weight 1 / rank^0.9.
+        # Zipf-like popularity: a random rank per book, weight 1 / rank^exponent.
         ranks = list(range(1, count + 1))
         rng.shuffle(ranks)
-        self.popularity = [rank**-0.9 for rank in ranks]
+        self.popularity = [rank**-exponent for rank in ranks]
         self.all_books = list(range(count))
         self.all_cum = list(accumulate(self.popularity))
         shelves: dict[str, list[int]] = {}
@@ -288,12 +305,17 @@ class _Shop:
             return rng.choice(same_author)
         return rng.choice(companions) if companions else anchor
 
-    def basket(self, rng: random.Random, favourites: tuple[str, ...]) -> list[int]:
+    def basket(
+        self, rng: random.Random, favourites: tuple[str, ...], earlier: Sequence[int] = ()
+    ) -> list[int]:
+        """`earlier`: the customer's last purchases, which a line may continue from (FOLLOWING)."""
         picked: list[int] = []
         for _ in range(_weighted(rng, _LINE_COUNTS, _LINE_COUNTS_CUM)):
             for _attempt in range(4):  # retry a duplicate a few times, then drop the line
                 if picked and rng.random() < _CO_PURCHASE:
                     book = self.co_pick(rng, rng.choice(picked))
+                elif earlier and rng.random() < _FOLLOW:
+                    book = self.co_pick(rng, rng.choice(earlier))
                 else:
                     book = self.base_pick(rng, favourites)
                 if book not in picked:
@@ -332,8 +354,10 @@ def generate_orders(
     *,
     seed: int = 42,
     now: datetime,
+    habits: Habits = Habits.BROWSING,
 ) -> Iterator[OrderRecord]:
-    """`orders` orders BG-0000001.. in time order over the 2 years before `now`, lazily.
+    """`orders` orders BG-0000001.. in time order over the 2 years before `now`, lazily, by customers
+    shopping with `habits`.
 
     `now` is the one input that is not fixed by the seed: a history generated today must end today,
     or everything that looks at recent sales (TRENDING) finds none. The same seed and `now` give the
@@ -345,13 +369,14 @@ def generate_orders(
     if not orders:
         return iter(())
     rng = _rng(seed, "orders")
-    shop = _Shop(catalog, rng)
+    following = habits is Habits.FOLLOWING
+    shop = _Shop(catalog, rng, _FOLLOWING_POPULARITY if following else 0.9)
     # Lognormal activity: most customers order now and then, a few order a lot.
     activity = list(accumulate(rng.lognormvariate(0.0, 1.0) for _ in customers))
     tastes = [
         tuple(genre for genre in person.favourite_genres if genre in shop.shelves) for person in customers
     ]
-    return _orders(rng, shop, customers, tastes, activity, orders, now)
+    return _orders(rng, shop, customers, tastes, activity, orders, now, following=following)
 
 
 def _orders(
@@ -362,11 +387,16 @@ def _orders(
     activity: list[float],
     orders: int,
     now: datetime,
+    *,
+    following: bool = False,
 ) -> Iterator[OrderRecord]:
     people = list(range(len(customers)))
+    bought: list[list[int]] = [[] for _ in people]
     for number, placed_at in enumerate(_order_times(rng, orders, now), start=1):
         who = _weighted(rng, people, activity)
-        books = shop.basket(rng, tastes[who])
+        books = shop.basket(rng, tastes[who], bought[who][-_FOLLOW_BACK:] if following else ())
+        if following:
+            bought[who].extend(books)
         lines = tuple(
             OrderLineRecord(
                 isbn=shop.books[book].isbn,

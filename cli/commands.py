@@ -16,6 +16,7 @@ from rich.table import Table
 
 from auth.tokens import issue_token
 from auth.viewer import Role
+from catalog.demo import Habits
 from cli.recs import recs
 from cli.stores import cli_settings, console, run_with_stores
 from config import ROOT, Settings, get_settings
@@ -44,15 +45,23 @@ def seed(
     ] = DEFAULT_CUSTOMERS,
     orders: Annotated[int, typer.Option(min=0, help="Orders in the demo history.")] = DEFAULT_ORDERS,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 42,
+    habits: Annotated[
+        Habits,
+        typer.Option(
+            help="How the customers shop: browsing their genres by popularity, or also following "
+            "on from what they bought before (a history of another structure)."
+        ),
+    ] = Habits.BROWSING,
 ) -> None:
     """Load the deterministic demo data. Re-running it updates rows instead of duplicating them."""
     from ingest.seeding import seed_demo
 
     settings = cli_settings()
+    now = settings.clock.now()
     with bars(console) as track:
         run_with_stores(
             settings,
-            lambda stores: seed_demo(stores, books, customers, orders, seed, track, now=settings.clock.now()),
+            lambda stores: seed_demo(stores, books, customers, orders, seed, track, now=now, habits=habits),
         )
     console.print(f"[green]seeded[/green] {books} books, {customers} customers, {orders} orders")
 
