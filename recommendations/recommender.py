@@ -105,7 +105,7 @@ class Recommender:
     ) -> tuple[list[Recommendation], bool]:
         """The list, and whether it is whole: HYBRID goes on without CONTENT while search is down."""
         bought = [p.book_id for p in await self.history.of_customer(customer_id)]
-        if not bought and strategy in (Strategy.HYBRID, Strategy.TRENDING):
+        if not bought and strategy in (Strategy.HYBRID, Strategy.TRENDING, Strategy.POPULAR_IN_GENRES):
             return await self.trending(None, LIST_SIZE), True
         exclude = set(bought)
         trends = await self._trending_list(None) if strategy in (Strategy.TRENDING, Strategy.HYBRID) else []

@@ -110,8 +110,10 @@ async def test_reasons_name_a_book_the_customer_bought(gql: GraphQLClient, store
         assert r["reason"].removeprefix("Because you bought “").removesuffix("”") in titles
 
 
-async def test_a_customer_with_no_history_gets_trending(gql: GraphQLClient) -> None:
-    listed = await recommendations(gql, "brand-new-reader")
+@pytest.mark.parametrize("strategy", ["HYBRID", "POPULAR_IN_GENRES"])
+async def test_a_customer_with_no_history_gets_trending(gql: GraphQLClient, strategy: str) -> None:
+    # No purchase says which genres: the whole shop's trending list, rather than nothing.
+    listed = await recommendations(gql, "brand-new-reader", strategy)
     trending = (await gql("{ trendingBooks(first: 30) { book { id stock { available } } } }"))["data"]
     in_stock = [t["book"]["id"] for t in trending["trendingBooks"] if t["book"]["stock"]["available"] > 0]
     assert [r["strategy"] for r in listed] == ["TRENDING"] * len(listed)
