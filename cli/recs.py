@@ -76,7 +76,7 @@ def recs_tune(
 
     from datasources.inventory.bulk import genres_of_books
     from datasources.orders.purchases import PurchaseHistory
-    from recommendations.evaluation import Blends, signals, simplex, split, tune
+    from recommendations.evaluation import Blends, read_sales, signals, simplex, split, tune
     from recommendations.recommender import recommender_for, weights_of
 
     settings = cli_settings()
@@ -86,17 +86,12 @@ def recs_tune(
         genres = await genres_of_books(stores.inventory)
         half_life = settings.trending_half_life_days
         with bars(console) as track:
-            advance = track("order lines", await history.line_count())
-            sales = []
-            async for chunk in history.all_sales():
-                sales.extend(chunk)
-                advance(len(chunk))
-            held = split(sales)
+            held = split(await read_sales(history, track("order lines", await history.line_count())))
             fitting = split(held.training)  # the weights never see the hold-out they are judged on
             async with stores.index.for_reading() as index:  # beside a running server, as evaluate
-                trained = await signals(fitting, index, genres, half_life_days=half_life)
+                fitted = Blends.of(await signals(fitting, index, genres, half_life_days=half_life))
                 judged = Blends.of(await signals(held, index, genres, half_life_days=half_life))
-            found = tune(trained, k=k, step=step, progress=track("blends", sum(1 for _ in simplex(step))))
+            found = tune(fitted, k=k, step=step, progress=track("blends", sum(1 for _ in simplex(step))))
         defaults = weights_of(settings)
         tuned_rate, default_rate = judged.hit_rate(found, k), judged.hit_rate(defaults, k)
         if write and judged.evaluated:
@@ -109,9 +104,9 @@ def recs_tune(
                     "tuned_at": datetime.now(UTC).isoformat(),
                 }
             )
-        return found, Blends.of(trained).hit_rate(found, k), tuned_rate, default_rate, judged.evaluated
+        return found, fitted.hit_rate(found, k), tuned_rate, default_rate, judged.evaluated
 
-    found, fitted, tuned_rate, default_rate, customers = run_with_stores(settings, work, migrate=False)
+    found, fitted_rate, tuned_rate, default_rate, customers = run_with_stores(settings, work, migrate=False)
     if not customers:
         console.print("[yellow]no customer with two orders: nothing to tune on, the defaults stay[/yellow]")
         raise typer.Exit(1)
@@ -120,7 +115,7 @@ def recs_tune(
         f"trending {found.trending:.2f}, genres {found.genres:.2f}"
     )
     console.print(
-        f"HYBRID HitRate@{k}: {fitted:.3f} where tuned, {tuned_rate:.3f} on the hold-out "
+        f"HYBRID HitRate@{k}: {fitted_rate:.3f} where tuned, {tuned_rate:.3f} on the hold-out "
         f"(defaults {default_rate:.3f}; {customers} customers)"
     )
     if write:

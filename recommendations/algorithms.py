@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 
 import numpy as np
@@ -93,6 +94,14 @@ def trending_scores(sales: Iterable[Sale], now: datetime, half_life_days: float)
 
 def top(scores: Mapping[int, float], n: int) -> Scored:
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:n]
+
+
+def below(floor: float, scored: Sequence[tuple[int, float]], seen: AbstractSet[int]) -> Scored:
+    """`scored` without the books already listed, rescaled to rank below `floor` in the same order
+    (a trending list filled from an older window or from all-time sales)."""
+    kept = [(book, score) for book, score in scored if book not in seen]
+    best = max((score for _, score in kept), default=0.0)
+    return [(book, floor * 0.99 * score / best) for book, score in kept] if best > 0 else []
 
 
 def from_neighbours(history: Sequence[int], neighbours: Mapping[int, Scored]) -> Candidates:

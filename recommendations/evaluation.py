@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +42,7 @@ from datasources.redis.recommendations import Scored
 from datasources.search.index import VectorIndex
 from recommendations.algorithms import (
     Advance,
+    below,
     blend,
     co_purchase_neighbours,
     from_genres,
@@ -147,11 +148,13 @@ def split(sales: Iterable[Sale]) -> HoldOut:
     return HoldOut(training, histories, relevant)
 
 
-async def _all_sales(history: PurchaseHistory, progress: Callable[[int], None]) -> AsyncIterator[Sale]:
+async def read_sales(history: PurchaseHistory, progress: Callable[[int], None] = _ignore) -> list[Sale]:
+    """Every counted order line, advancing `progress` a chunk at a time."""
+    sales: list[Sale] = []
     async for chunk in history.all_sales():
-        for sale in chunk:
-            yield sale
+        sales.extend(chunk)
         progress(len(chunk))
+    return sales
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,11 +175,8 @@ def popular_by_genre(
     copies: defaultdict[int, float] = defaultdict(float)
     for sale in sales:
         copies[sale.book_id] += sale.quantity
-    floor = min(recent.values(), default=1.0)
-    best = max(copies.values(), default=1.0)
-    ranked = top(recent, len(recent)) + [
-        (book, floor * 0.99 * count / best) for book, count in top(copies, len(copies)) if book not in recent
-    ]
+    ranked = top(recent, len(recent))
+    ranked += below(ranked[-1][1] if ranked else 1.0, top(copies, len(copies)), recent.keys())
     lists: defaultdict[str, Scored] = defaultdict(list)
     for book, score in ranked:
         for genre in genres.get(book, ()):
@@ -249,16 +249,6 @@ def score(signals: Signals, weights: Weights, *, catalog_size: int, k: int = 10)
     ]
 
 
-def hybrid_hit_rate(signals: Signals, weights: Weights, k: int = 10) -> float:
-    """HYBRID's HitRate@k alone: what `tune` maximises."""
-    hits = 0
-    for customer, by_strategy in signals.by_customer.items():
-        exclude = set(signals.held.histories[customer])
-        ranked = [r.book_id for r in rank(blend(by_strategy, weights), Strategy.HYBRID, exclude, k)]
-        hits += any(book in signals.held.relevant[customer] for book in ranked)
-    return hits / len(signals.by_customer) if signals.by_customer else 0.0
-
-
 def simplex(step: float) -> Iterator[Weights]:
     """Every blend whose four weights are multiples of `step` summing to 1."""
     n = round(1 / step)
@@ -309,8 +299,8 @@ class Blends:
         )
 
     def hit_rate(self, weights: Weights, k: int = 10) -> float:
-        """HYBRID's HitRate@k with `weights`, as `hybrid_hit_rate` computes it (up to the order of
-        blends that tie to the last bit)."""
+        """HYBRID's HitRate@k with `weights`, as `score` reports it (up to the order of blends that
+        tie to the last bit)."""
         if not self.evaluated or not len(self.books):
             return 0.0
         blended = self.parts @ np.asarray([weights.of(s) for s in BLENDED])
@@ -322,9 +312,8 @@ class Blends:
         return len(np.unique(customers[hits])) / self.evaluated
 
 
-def tune(signals: Signals, *, k: int = 10, step: float = 0.1, progress: Advance = _ignore) -> Weights:
-    """The blend with the best HYBRID HitRate@k on `signals` (ties: the first found)."""
-    blends = Blends.of(signals)
+def tune(blends: Blends, *, k: int = 10, step: float = 0.1, progress: Advance = _ignore) -> Weights:
+    """The blend with the best HYBRID HitRate@k on `blends` (ties: the first found)."""
     best, best_rate = DEFAULT_WEIGHTS, -1.0
     for weights in simplex(step):
         rate = blends.hit_rate(weights, k)
@@ -348,7 +337,7 @@ async def evaluate(
     """HitRate@k, NDCG@k and coverage of each strategy on the hold-out, TRENDING first."""
     if k < 1:
         raise ValueError("k must be at least 1")
-    held = split([sale async for sale in _all_sales(history, progress)])
+    held = split(await read_sales(history, progress))
     trained = await signals(held, index, genres, half_life_days=half_life_days)
     return score(trained, weights, catalog_size=catalog_size, k=k)
 

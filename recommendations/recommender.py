@@ -24,6 +24,7 @@ from datasources.stores import Stores
 from errors import SourceUnavailable
 from recommendations.algorithms import (
     Advance,
+    below,
     blend,
     co_purchase_neighbours,
     from_genres,
@@ -193,12 +194,7 @@ class Recommender:
         return {genre: lists.get(genre, []) for genre in genres}
 
     async def _trending_list(self, genre: str | None) -> list[Trend]:
-        cached = await self.cache.trending(genre)
-        if cached is not None:
-            return [Trend.from_json(item) for item in cached]
-        lists = await self.trending_lists(self.clock.now())
-        await self.cache.store_trending(_as_json(lists))
-        return lists.get(genre or "", [])
+        return (await self._trending_lists_of([genre or ""]))[genre or ""]
 
     async def trending_lists(self, now: datetime) -> dict[str, list[Trend]]:
         """The whole catalog's list under "" and one per genre.
@@ -221,14 +217,12 @@ class Recommender:
                 latest,
                 self.half_life_days,
             )
-            fill = [
-                Trend(b, s, Period.LATEST, latest) for b, s in _below(floor, top(older, len(older)), seen)
-            ]
+            fill = [Trend(b, s, Period.LATEST, latest) for b, s in below(floor, top(older, len(older)), seen)]
             lists = await self._by_genre(inventory, fill, lists)
             seen, floor = seen | set(older), fill[-1].score if fill else floor
         if _short(lists, genres):
             best = await self.history.best_sellers(BEST_SELLERS)
-            fill = [Trend(b, s, Period.ALL_TIME) for b, s in _below(floor, best, seen)]
+            fill = [Trend(b, s, Period.ALL_TIME) for b, s in below(floor, best, seen)]
             lists = await self._by_genre(inventory, fill, lists)
         if not lists[""]:
             lists = await self._newest(inventory, genres)
@@ -317,13 +311,6 @@ def _short(lists: Mapping[str, list[Trend]], genres: Sequence[tuple[str, int]]) 
     return len(lists.get("", [])) < LIST_SIZE or any(
         len(lists.get(genre, [])) < min(TRENDING_PER_GENRE, books) for genre, books in genres
     )
-
-
-def _below(floor: float, scored: Sequence[tuple[int, float]], seen: set[int]) -> Scored:
-    """`scored` without the books already listed, rescaled to rank below `floor` in the same order."""
-    kept = [(book, score) for book, score in scored if book not in seen]
-    best = max((score for _, score in kept), default=0.0)
-    return [(book, floor * 0.99 * score / best) for book, score in kept] if best > 0 else []
 
 
 def _as_json(lists: Mapping[str, list[Trend]]) -> dict[str, list[list[Any]]]:

@@ -92,6 +92,23 @@ class GraphQLClient:
         self.http = http
         self.settings = settings
 
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        as_: str | None = None,
+        role: Role = Role.CUSTOMER,
+        **claims: Any,
+    ) -> httpx.Response:
+        """The response as it came, whatever its status (`as_`: the subject signed in, if any)."""
+        headers = {}
+        if as_ is not None:
+            headers["Authorization"] = f"Bearer {token_for(self.settings, as_, role, **claims)}"
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+
     async def __call__(
         self,
         query: str,
@@ -101,12 +118,7 @@ class GraphQLClient:
         role: Role = Role.CUSTOMER,
         **claims: Any,
     ) -> dict[str, Any]:
-        headers = {}
-        if as_ is not None:
-            headers["Authorization"] = f"Bearer {token_for(self.settings, as_, role, **claims)}"
-        response = await self.http.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-        )
+        response = await self.post(query, variables, as_=as_, role=role, **claims)
         # 400: refused before execution (unparsable, invalid, not allowed), with the errors in the body.
         assert response.status_code == 200 or (response.status_code == 400 and "errors" in response.json()), (
             response.text

@@ -62,11 +62,6 @@ class RecommendationCache:
 
     # --- trending: one hash, field "" for the whole catalog and one per genre ---
 
-    async def trending(self, genre: str | None) -> list[list[Any]] | None:
-        value = await self._safely("trending", self.redis.hget(f"{self.prefix}trending", genre or ""))
-        RECOMMENDATION_CACHE.labels("trending", "miss" if value is None else "hit").inc()
-        return orjson.loads(value) if value is not None else None
-
     async def trending_of(self, genres: Sequence[str]) -> dict[str, list[list[Any]]] | None:
         """Several genres' lists in one round trip; None when the lists are not stored (a genre
         without one has an empty list)."""

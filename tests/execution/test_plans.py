@@ -93,7 +93,7 @@ def _executions(path: str) -> float:
 
 class Both:
     def __init__(self, planned: httpx.AsyncClient, general: httpx.AsyncClient, settings: Settings) -> None:
-        self.planned, self.general, self.settings = planned, general, settings
+        self.planned, self.general = GraphQLClient(planned, settings), GraphQLClient(general, settings)
         self.statements: dict[str, int] = {}  # what the plan app's last request cost each store
 
     async def __call__(
@@ -109,16 +109,14 @@ class Both:
         """The answer both paths agree on; `planned` says which path the plan app must have taken.
         `cached`: the general path answers once before, so that what it caches in Redis (the
         recommendations) is there for both, and neither pays the miss the other does not."""
-        headers = {"Authorization": f"Bearer {token_for(self.settings, as_, role)}"} if as_ else {}
-        payload = {"query": query, "variables": variables or {}}
         if cached:
-            await self.general.post("/graphql", json=payload, headers=headers)
+            await self.general.post(query, variables, as_=as_, role=role)
         before, counter = _executions("plan"), StatementCounter()
-        first = await self.planned.post("/graphql", json=payload, headers=headers)
+        first = await self.planned.post(query, variables, as_=as_, role=role)
         by_plan = self.statements = counter.delta()
         assert (_executions("plan") - before == 1) is planned, first.text
         counter = StatementCounter()
-        second = await self.general.post("/graphql", json=payload, headers=headers)
+        second = await self.general.post(query, variables, as_=as_, role=role)
         by_strawberry = counter.delta()
         assert first.status_code == second.status_code
         assert comparable(first.json()) == comparable(second.json())

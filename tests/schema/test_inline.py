@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support import DrawnQueries, comparable, token_for
+from support import DrawnQueries, GraphQLClient, comparable
 
 from auth.viewer import Role
 from config import Settings
@@ -37,7 +37,7 @@ async def library_client(settings: Settings, stores: Stores) -> AsyncIterator[ht
 
 class Both:
     def __init__(self, inline: httpx.AsyncClient, library: httpx.AsyncClient, settings: Settings) -> None:
-        self.inline, self.library, self.settings = inline, library, settings
+        self.inline, self.library = GraphQLClient(inline, settings), GraphQLClient(library, settings)
 
     async def __call__(
         self,
@@ -47,14 +47,12 @@ class Both:
         as_: str | None = "demo-customer-3",
         role: Role = Role.CUSTOMER,
     ) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {token_for(self.settings, as_, role)}"} if as_ else {}
-        payload = {"query": query, "variables": variables or {}}
         # Once before: what a miss computes and caches in Redis (recommendations, the trending
         # lists, with decay to the instant they were computed) is then there for both.
-        await self.library.post("/graphql", json=payload, headers=headers)
-        reference = await self.library.post("/graphql", json=payload, headers=headers)
+        await self.library.post(query, variables, as_=as_, role=role)
+        reference = await self.library.post(query, variables, as_=as_, role=role)
         before = InlineExecutionContext.inlined
-        answer = await self.inline.post("/graphql", json=payload, headers=headers)
+        answer = await self.inline.post(query, variables, as_=as_, role=role)
         self.inlined = InlineExecutionContext.inlined - before
         assert answer.status_code == reference.status_code
         assert comparable(answer.json()) == comparable(reference.json()), query
