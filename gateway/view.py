@@ -31,7 +31,7 @@ from auth.middleware import bearer_token
 from auth.tokens import TokenVerifier
 from context import Context, build_context
 from errors import ErrorCode, Unauthenticated
-from execution.plans import Answer, Fallback
+from execution.plan import Answer, Fallback
 from gateway.admission import OperationRequest, Refused
 from gateway.caching import NO_STORE, VARY
 from gateway.csrf import MESSAGE as CSRF_MESSAGE
