@@ -189,6 +189,21 @@ async def test_one_order_by_id_with_its_row_rule(both: Both) -> None:
     assert other["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
+async def test_a_relation_with_a_page_below_it_is_a_level_of_its_own(both: Both) -> None:
+    """An order's customer, and that customer's orders with their lines: the customer is a level
+    the page joins; the lines and the events, which nothing joins, are read where they are written."""
+    listed = await both("{ viewer { orders(first: 1) { edges { node { id } } } } }")
+    order_id = listed["data"]["viewer"]["orders"]["edges"][0]["node"]["id"]
+    body = await both(
+        """query($id: ID!) { order(id: $id) { number events { toStatus } customer { name
+             orders(first: 3) { totalCount edges { node { number lines { quantity } customer { id } } } } } } }""",
+        {"id": order_id},
+    )
+    orders = body["data"]["order"]["customer"]["orders"]["edges"]
+    assert orders and all(edge["node"]["lines"] for edge in orders)
+    assert both.statements == {"inventory": 0, "orders": 1}
+
+
 @pytest.mark.parametrize(
     ("query", "variables"),
     [
