@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import weakref
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -82,6 +83,7 @@ def create_engine(
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": timeout})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        _READERS[engine] = _sqlite_reader(url, store, timeout)
     else:
         connect_args: dict[str, Any] = {"timeout": timeout}
         if statement_timeout is not None:
@@ -130,6 +132,34 @@ def create_write_engine(
     counter = STORE_STATEMENTS.labels(store)
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *_: counter.inc())
     return engine
+
+
+# SQLite engines' readers for lookups by key (`StoreSource._lookup`).
+_READERS: weakref.WeakKeyDictionary[AsyncEngine, sa.Engine] = weakref.WeakKeyDictionary()
+
+
+def _sqlite_reader(url: str, store: str, timeout: float) -> sa.Engine:
+    """The same file through the plain driver, for lookups by key run in the event loop's own
+    thread: an indexed read of a page's worth of keys takes tens of microseconds in SQLite, less
+    than handing it to aiosqlite's thread and back, which is most of what a read costs there
+    (`bookgraph bench --profile catalog_page`). In WAL mode a reader never waits for a writer."""
+    reader = sa.create_engine(
+        url.replace("+aiosqlite", "", 1),
+        # One statement at a time, always whole: a connection is never used by two threads at once.
+        connect_args={"timeout": timeout, "check_same_thread": False},
+    )
+    event.listen(reader, "connect", _sqlite_pragmas)
+    counter = STORE_STATEMENTS.labels(store)
+    event.listen(reader, "before_cursor_execute", lambda *_: counter.inc())
+    return reader
+
+
+async def dispose(engine: AsyncEngine) -> None:
+    """Close an engine's connections, and its reader's."""
+    await engine.dispose()
+    reader = _READERS.pop(engine, None)
+    if reader is not None:
+        reader.dispose()
 
 
 def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
@@ -229,6 +259,16 @@ class StoreSource:
         with store_errors(self.store, via=self.engine):
             async with self.engine.connect() as conn:
                 return (await conn.execute(statement)).all()
+
+    async def _lookup(self, statement: sa.Executable, parameters: dict[str, Any]) -> Sequence[sa.Row[Any]]:
+        """A read by keys (bounded by the batch, on an index): on SQLite, in this thread."""
+        reader = _READERS.get(self.engine)
+        if reader is None:
+            with store_errors(self.store, via=self.engine):
+                async with self.engine.connect() as conn:
+                    return (await conn.execute(statement, parameters)).all()
+        with store_errors(self.store), reader.connect() as sync:
+            return sync.execute(statement, parameters).all()
 
 
 async def ping(engine: AsyncEngine, store: str) -> None:

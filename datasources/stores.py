@@ -14,7 +14,7 @@ from redis.exceptions import ConnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from datasources.base import create_engine, create_write_engine, ping
+from datasources.base import create_engine, create_write_engine, dispose, ping
 from datasources.breaker import guard
 from datasources.inventory import rows as inventory
 from datasources.migrate import upgrade
@@ -126,8 +126,8 @@ class Stores:
         return dict(results)
 
     async def close(self) -> None:
-        await self.inventory.dispose()
-        await self.stock.dispose()
-        await self.orders.dispose()
+        await dispose(self.inventory)
+        await dispose(self.stock)
+        await dispose(self.orders)
         await self.redis.aclose()
         await self.index.close()

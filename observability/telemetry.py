@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
+import random
 import re
 import sys
 import time
-import uuid
 from contextvars import ContextVar
 
 from prometheus_client import Counter, Histogram
@@ -133,7 +133,9 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         supplied = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = supplied if _SAFE_REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        # 128 random bits as a uuid4's hex, from the process's generator (seeded from the OS): an id
+        # must be unique, not secret, and os.urandom gives up the GIL to a store's thread mid-request.
+        request_id = supplied if _SAFE_REQUEST_ID.match(supplied) else f"{random.getrandbits(128):032x}"
         token = REQUEST_ID.set(request_id)
         facts: dict[str, object] = {}
         facts_token = REQUEST_FACTS.set(facts)

@@ -82,6 +82,32 @@ _BOOK_COLUMNS = (
 
 AuthorBooksKey = tuple[int, int, SortKey | None]  # (author id, first, after)
 
+# The loaders' statements, built once: a batch binds its keys to `keys` (expanding), so SQLAlchemy
+# neither builds nor coerces a statement per batch, and its compiled form is cached once per size.
+_KEYS: sa.BindParameter[Any] = sa.bindparam("keys", expanding=True)
+_BOOKS_BY_ID = sa.select(*_BOOK_COLUMNS).where(books.c.id.in_(_KEYS))
+_BOOKS_BY_ISBN = sa.select(*_BOOK_COLUMNS).where(books.c.isbn.in_(_KEYS))
+_AUTHORS_BY_ID = sa.select(authors.c.id, authors.c.name).where(authors.c.id.in_(_KEYS))
+_AUTHORS_BY_BOOK_ID = (
+    sa.select(book_authors.c.book_id, authors.c.id, authors.c.name)
+    .join(authors, authors.c.id == book_authors.c.author_id)
+    .where(book_authors.c.book_id.in_(_KEYS))
+    .order_by(book_authors.c.book_id, book_authors.c.position, authors.c.id)
+)
+_GENRES_BY_BOOK_ID = (
+    sa.select(book_genres.c.book_id, book_genres.c.genre)
+    .where(book_genres.c.book_id.in_(_KEYS))
+    .order_by(book_genres.c.book_id, book_genres.c.genre)
+)
+_STOCK_BY_BOOK_ID = sa.select(stock_levels.c.book_id, stock_levels.c.on_hand, stock_levels.c.reserved).where(
+    stock_levels.c.book_id.in_(_KEYS)
+)
+_BOOK_COUNT_BY_AUTHOR_ID = (
+    sa.select(book_authors.c.author_id, sa.func.count().label("n"))
+    .where(book_authors.c.author_id.in_(_KEYS))
+    .group_by(book_authors.c.author_id)
+)
+
 
 class InventorySource(StoreSource):
     """One per request: its loaders cache and batch for that request only."""
@@ -93,7 +119,7 @@ class InventorySource(StoreSource):
     @cached_property
     def books_by_id(self) -> DataLoader[int, BookRow | None]:
         async def batch(ids: list[int]) -> list[BookRow | None]:
-            rows = await self._rows(sa.select(*_BOOK_COLUMNS).where(books.c.id.in_(ids)))
+            rows = await self._lookup(_BOOKS_BY_ID, {"keys": ids})
             return in_key_order(ids, {r.id: _book(r) for r in rows})
 
         return loader("books_by_id", STORE, batch, via=self.engine)
@@ -101,7 +127,7 @@ class InventorySource(StoreSource):
     @cached_property
     def books_by_isbn(self) -> DataLoader[str, BookRow | None]:
         async def batch(isbns: list[str]) -> list[BookRow | None]:
-            rows = await self._rows(sa.select(*_BOOK_COLUMNS).where(books.c.isbn.in_(isbns)))
+            rows = await self._lookup(_BOOKS_BY_ISBN, {"keys": isbns})
             found = {r.isbn: _book(r) for r in rows}
             for book in found.values():
                 self.books_by_id.prime(book.id, book)
@@ -112,7 +138,7 @@ class InventorySource(StoreSource):
     @cached_property
     def authors_by_id(self) -> DataLoader[int, AuthorRow | None]:
         async def batch(ids: list[int]) -> list[AuthorRow | None]:
-            rows = await self._rows(sa.select(authors.c.id, authors.c.name).where(authors.c.id.in_(ids)))
+            rows = await self._lookup(_AUTHORS_BY_ID, {"keys": ids})
             return in_key_order(ids, {r.id: AuthorRow(r.id, r.name) for r in rows})
 
         return loader("authors_by_id", STORE, batch, via=self.engine)
@@ -120,12 +146,7 @@ class InventorySource(StoreSource):
     @cached_property
     def authors_by_book_id(self) -> DataLoader[int, list[AuthorRow]]:
         async def batch(book_ids: list[int]) -> list[list[AuthorRow]]:
-            rows = await self._rows(
-                sa.select(book_authors.c.book_id, authors.c.id, authors.c.name)
-                .join(authors, authors.c.id == book_authors.c.author_id)
-                .where(book_authors.c.book_id.in_(book_ids))
-                .order_by(book_authors.c.book_id, book_authors.c.position, authors.c.id)
-            )
+            rows = await self._lookup(_AUTHORS_BY_BOOK_ID, {"keys": book_ids})
             by_book = grouped(book_ids, rows, lambda r: r.book_id)
             return [[AuthorRow(r.id, r.name) for r in group] for group in by_book]
 
@@ -134,11 +155,7 @@ class InventorySource(StoreSource):
     @cached_property
     def genres_by_book_id(self) -> DataLoader[int, list[str]]:
         async def batch(book_ids: list[int]) -> list[list[str]]:
-            rows = await self._rows(
-                sa.select(book_genres.c.book_id, book_genres.c.genre)
-                .where(book_genres.c.book_id.in_(book_ids))
-                .order_by(book_genres.c.book_id, book_genres.c.genre)
-            )
+            rows = await self._lookup(_GENRES_BY_BOOK_ID, {"keys": book_ids})
             return [[r.genre for r in group] for group in grouped(book_ids, rows, lambda r: r.book_id)]
 
         return loader("genres_by_book_id", STORE, batch, via=self.engine)
@@ -146,11 +163,7 @@ class InventorySource(StoreSource):
     @cached_property
     def stock_by_book_id(self) -> DataLoader[int, StockRow]:
         async def batch(book_ids: list[int]) -> list[StockRow]:
-            rows = await self._rows(
-                sa.select(stock_levels.c.book_id, stock_levels.c.on_hand, stock_levels.c.reserved).where(
-                    stock_levels.c.book_id.in_(book_ids)
-                )
-            )
+            rows = await self._lookup(_STOCK_BY_BOOK_ID, {"keys": book_ids})
             found = {r.book_id: StockRow(r.book_id, r.on_hand, r.reserved) for r in rows}
             # A book with no stock row has never been stocked: zero, not unknown.
             return [found.get(b) or StockRow(b, 0, 0) for b in book_ids]
@@ -191,11 +204,7 @@ class InventorySource(StoreSource):
     @cached_property
     def book_count_by_author_id(self) -> DataLoader[int, int]:
         async def batch(author_ids: list[int]) -> list[int]:
-            rows = await self._rows(
-                sa.select(book_authors.c.author_id, sa.func.count().label("n"))
-                .where(book_authors.c.author_id.in_(author_ids))
-                .group_by(book_authors.c.author_id)
-            )
+            rows = await self._lookup(_BOOK_COUNT_BY_AUTHOR_ID, {"keys": author_ids})
             counts: dict[int, int] = {r.author_id: r.n for r in rows}
             return [counts.get(a, 0) for a in author_ids]
 
