@@ -22,7 +22,8 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from graphql import DocumentNode, GraphQLSchema, OperationType, VariableNode, get_operation_ast, validate
 from graphql.execution.values import VariableValues, get_variable_values
@@ -33,11 +34,27 @@ from datasources.base import Engine
 from datasources.orders.tree import NotInTree
 from errors import SourceUnavailable
 from execution.plan import Answer, Fallback, Plan
-from execution.walk import Unsupported, Walk
+from execution.walk import Unsupported, Walk, id_type
 from limits.cost import CostWeights
 from observability.tracing import planned_operation
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Condition:
+    """A variable a plan depends on: a Boolean `@skip`/`@include` reads (`if`), or an ID `node`
+    takes, by the type it names (`type`)."""
+
+    variable: str
+    reads: Literal["if", "type"]
+
+    def value(self, variables: VariableValues) -> Any:
+        given = variables.coerced.get(self.variable)
+        return id_type(given) if self.reads == "type" else given
+
+
+Conditions = tuple[Condition, ...]
 
 
 class Planner:
@@ -56,7 +73,9 @@ class Planner:
         self.parse = parse
         self.size = size
         self._plans: OrderedDict[tuple[str, str | None, tuple[Any, ...]], Plan | Fallback] = OrderedDict()
-        self._conditions: OrderedDict[tuple[str, str | None], tuple[str, ...] | Fallback] = OrderedDict()
+        self._conditions: OrderedDict[tuple[str, str | None], tuple[Condition, ...] | Fallback] = (
+            OrderedDict()
+        )
 
     def warm(self, operations: Sequence[tuple[str, str | None]]) -> int:
         """Plans for the trusted documents, made before the first request; how many could be made."""
@@ -73,8 +92,9 @@ class Planner:
             made += isinstance(found, Plan)
         return made
 
-    def conditions(self, text: str, operation_name: str | None) -> tuple[str, ...] | Fallback:
-        """The variables the operation's `@skip`/`@include` read, or why it can have no plan."""
+    def conditions(self, text: str, operation_name: str | None) -> Conditions | Fallback:
+        """The variables a plan depends on (what `@skip`/`@include` read, the IDs `node` takes), or
+        why the operation can have no plan."""
         return self._cached(  # type: ignore[no-any-return]
             self._conditions, (text, operation_name), lambda: self._conditions_of(text, operation_name)
         )
@@ -84,7 +104,7 @@ class Planner:
         conditions = self.conditions(text, operation_name)
         if isinstance(conditions, Fallback):
             return conditions
-        values = tuple(variables.coerced.get(name) for name in conditions)  # Booleans: `if:`
+        values = tuple(condition.value(variables) for condition in conditions)
         return self._cached(  # type: ignore[no-any-return]
             self._plans,
             (text, operation_name, values),
@@ -115,8 +135,9 @@ class Planner:
             cache.popitem(last=False)
         return found
 
-    def _conditions_of(self, text: str, operation_name: str | None) -> tuple[str, ...] | Fallback:
-        """The variables this operation's `@skip`/`@include` read (a plan is made per their values)."""
+    def _conditions_of(self, text: str, operation_name: str | None) -> Conditions | Fallback:
+        """What this operation's plan depends on: a plan is made per the values of the variables its
+        `@skip`/`@include` read and per the types of the IDs its `node` fields take."""
         document = self.parse(text)
         if document is None or validate(self.schema, document):
             return Fallback("unsupported", "invalid document")  # the general path reports why
@@ -125,17 +146,27 @@ class Planner:
             return Fallback("unsupported", "no such operation")
         if operation.operation is not OperationType.QUERY:
             return Fallback("not_a_query")
-        names: set[str] = set()
+        found: set[Condition] = set()
 
-        class Conditions(Visitor):
+        class Reads(Visitor):
             def enter_directive(self, node: Any, *_: Any) -> None:
                 if node.name.value in ("skip", "include"):
-                    names.update(
-                        a.value.name.value for a in node.arguments if isinstance(a.value, VariableNode)
+                    found.update(
+                        Condition(a.value.name.value, "if")
+                        for a in node.arguments
+                        if isinstance(a.value, VariableNode)
                     )
 
-        visit(document, Conditions())
-        return tuple(sorted(names))
+            def enter_field(self, node: Any, *_: Any) -> None:
+                if node.name.value == "node":  # (a field of Query only)
+                    found.update(
+                        Condition(a.value.name.value, "type")
+                        for a in node.arguments or ()
+                        if isinstance(a.value, VariableNode)
+                    )
+
+        visit(document, Reads())
+        return tuple(sorted(found))
 
     def _compile(self, text: str, operation_name: str | None, variables: VariableValues) -> Plan | Fallback:
         document = self.parse(text)

@@ -25,9 +25,10 @@ from graphql import (
     SelectionSetNode,
     get_named_type,
 )
-from graphql.execution.values import VariableValues, get_directive_values
+from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
 
 from datasources.orders.tree import Node, Root, TreeStatement, compile_tree
+from errors import BadUserInput
 from execution.books import BOOK_SCALARS, MEMBERS, BookHole, BookWriter, Member
 from execution.catalog import (
     CONNECTION,
@@ -43,9 +44,12 @@ from execution.catalog import (
 from execution.plan import Plan, RootField, Slot
 from execution.recommended import RECOMMENDATION, Shelf, ShelfHole, Source
 from limits.cost import CostWeights
+from schema.relay import from_global_id
 
 # The roots a plan can start from, by Query field: the viewer's customer, or one order by ID.
 _ROOTS: dict[str, Literal["viewer", "order"]] = {"viewer": "viewer", "order": "order"}
+# `node(id:)`, by the type its ID names: planned as the Query field that finds one of that type.
+_NODES = {"Book": "book", "Order": "order"}
 # The one connection inside the tree: a customer's orders (its `first`, `after`, `status`).
 _PAGED = ("Customer", "orders")
 # A line's book: from the inventory store, filled in after the orders statement (execution.books).
@@ -64,6 +68,14 @@ _DEFINITION = "strawberry-definition"
 
 class Unsupported(Exception):
     pass
+
+
+def id_type(value: Any) -> str | None:
+    """The type a global ID names; None for anything that is not one (the general path says why)."""
+    try:
+        return from_global_id(value)[0] if isinstance(value, str) else None
+    except BadUserInput:
+        return None
 
 
 class Walk:
@@ -102,6 +114,14 @@ class Walk:
             if extra:
                 self.terms.append(((), extra))
             named = get_named_type(field.type)
+            if name == "node":
+                # Planned per the type its ID names (a condition of the plan): as `book(id:)` for a
+                # Book, as `order(id:)` for an Order, its fragments applied for that type.
+                kind = id_type(get_argument_values(field, nodes[0], self.variables)["id"])
+                if kind not in _NODES:
+                    raise Unsupported(f"node of {kind}")
+                named = self.schema.get_type(kind)
+                name = _NODES[kind]
             assert isinstance(named, GraphQLObjectType)
             keys.append(key)
             if name in ("books", "searchBooks"):

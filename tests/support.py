@@ -4,6 +4,7 @@ tokens, statement counters, private stores. Imported by tests as `support`; fixt
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import socket
@@ -365,7 +366,7 @@ async def connect(app: Starlette, token: str | None = None) -> AsyncIterator[Soc
 class DrawnQueries:
     """Random documents over the orders graph: subsets of fields, aliases, inline and named
     fragments, `__typename`, `@skip`/`@include` on a variable, nested pages under an order's
-    customer. Drawn with a fixed seed, so a failure names its document."""
+    customer, and now and then a book by `node(id:)`. Drawn with a fixed seed, so a failure names its document."""
 
     SCALARS: ClassVar[dict[str, list[str]]] = {
         "Customer": ["id", "name", "email", "createdAt"],
@@ -400,12 +401,16 @@ class DrawnQueries:
     def document(self) -> str:
         self.fragments = {}
         self.flagged = False
-        body = self.selection("Customer", depth=0)
+        body = f"viewer {{ {self.selection('Customer', depth=0)} }}"
+        if self.random.random() < 0.4:  # a book by its global ID, beside the viewer
+            book_id = base64.urlsafe_b64encode(f"Book:{self.random.randint(1, 50)}".encode()).decode()
+            book = self.selection("Book", depth=1)
+            body += f' node(id: "{book_id.rstrip("=")}") {{ __typename ... on Order {{ number }} ... on Book {{ {book} }} }}'
         fragments = "".join(
             f" fragment {name} on {on} {{ {sel} }}" for name, (on, sel) in self.fragments.items()
         )
         variables = "($flag: Boolean!)" if self.flagged else ""
-        return f"query Drawn{variables} {{ viewer {{ {body} }} }}{fragments}"
+        return f"query Drawn{variables} {{ {body} }}{fragments}"
 
     def selection(self, type_name: str, depth: int) -> str:
         r = self.random

@@ -238,3 +238,36 @@ def test_the_trusted_documents_plans_can_serve_are_planned_before_any_request(ap
     fresh = Planner(plans.planner.schema, plans.planner.weights, plans.planner.parse)
     planned = {op.name for op in operations if fresh.warm([(op.body, op.name)]) == 1}
     assert planned == {"BookDetail", "CatalogPage", "Home", "OrderDetail", "OrderHistory", "SearchBooks"}
+
+
+NODE = """
+query Node($id: ID!) {
+  node(id: $id) {
+    __typename id
+    ... on Book { title price { amount } authors { name } stock { status } }
+    ... on Order { number status total { amount } lines { quantity book { title } } }
+  }
+}
+"""
+
+
+async def test_node_is_planned_per_the_type_its_id_names(both: Both) -> None:
+    listed = await both("{ viewer { orders(first: 1) { edges { node { id } } } } }")
+    order_id = listed["data"]["viewer"]["orders"]["edges"][0]["node"]["id"]
+    order = await both(NODE, {"id": order_id})
+    assert order["data"]["node"]["__typename"] == "Order" and order["data"]["node"]["lines"]
+    assert both.statements["orders"] == 1
+    book = await both(NODE, {"id": "Qm9vazox"})  # Book:1, by the same document
+    assert book["data"]["node"]["__typename"] == "Book" and "number" not in book["data"]["node"]
+    literal = await both('{ node(id: "Qm9vazoy") { id ... on Book { title } } }')
+    assert literal["data"]["node"]["title"]
+    # Not there, not theirs, not a type a plan serves, not an ID: the general path says why.
+    before = fallbacks("not_found")
+    missing = await both(NODE, {"id": "Qm9vazo5OTk5OTk5"}, planned=False)  # Book:9999999
+    assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND" and fallbacks("not_found") > before
+    await both(NODE, {"id": order_id}, as_="demo-customer-2", planned=False)
+    author = await both("{ books(first: 1) { edges { node { authors { id } } } } }")
+    author_id = author["data"]["books"]["edges"][0]["node"]["authors"][0]["id"]
+    await both(NODE, {"id": author_id}, planned=False)
+    refused = await both(NODE, {"id": "%%%"}, planned=False)
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
