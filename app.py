@@ -178,7 +178,10 @@ def create_app(settings: Settings | None = None, *, stores: Stores | None = None
             follower = IndexFollower.of(state.stores, state.model.get)
             await follower.pass_logged(embed=False, max_batches=1)
             following = asyncio.create_task(
-                follower.run(settings.index_follow_interval_seconds, now=not state.coverage.complete)
+                follower.run(
+                    settings.index_follow_interval_seconds,
+                    now=settings.embed_on_start and not state.coverage.complete,
+                )
             )
         # Everything alive now (modules, the model) lives as long as the process: keep it out of
         # the collector's full passes, which otherwise stall requests for hundreds of milliseconds.

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # between commit and index write) are looked for: by the API process over an embedded index,
     # by the worker over a Qdrant server (indexing.IndexFollower).
     index_follow_interval_seconds: float = Field(default=10.0, gt=0)
+    # A first start over an embedded index embeds the books never indexed in the background, at
+    # once; false leaves them to `bookgraph index` (a benchmark, or a machine measured while it runs).
+    embed_on_start: bool = True
     # Tests arm these to fail or kill -9 a process at a named checkout step, e.g.
     # FAULT_POINTS='{"after_reserve": "kill"}'. Refused in production.
     fault_points: dict[str, Literal["kill", "error"]] = {}

@@ -155,6 +155,7 @@ def start_server(settings: Settings, options: Options, secret: str) -> subproces
         # The index is built before measuring when a workload searches, and not needed otherwise:
         # the server must not embed a catalog in the background while it is being measured.
         "INDEX_FOLLOW_INTERVAL_SECONDS": "86400",
+        "EMBED_ON_START": "false",
         # Load from one address would drain an anonymous client's cost budget in a second: the
         # harness measures the server, not its throttle (tests/gateway/test_cost.py covers that).
         "COST_BUCKET_SIZE": str(10**12),

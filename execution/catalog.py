@@ -10,12 +10,14 @@ from graphql import FieldNode, GraphQLField, GraphQLSchema
 from graphql.execution.values import VariableValues
 
 from context import Context
+from errors import BadUserInput, NotFound
 from execution.arguments import resolver_arguments
 from execution.books import BookWriter, Member, together
 from execution.recommended import Shelf
 from resolvers.books import book_page, find_book
+from resolvers.node import MAX_NODES
 from resolvers.search import search_page
-from schema.relay import encode_cursor
+from schema.relay import encode_cursor, pk_of
 
 # What a plan can write of a page of books and of a genre, by the schema's Python names.
 CONNECTION = frozenset({"edges", "page_info", "total_count", "__typename"})
@@ -96,6 +98,28 @@ class Books:
     def _edge(self, cursor: str, book: dict[str, Any] | None, score: Any) -> dict[str, Any]:
         values = {"cursor": cursor, "node": book, "score": score, "__typename": self.typenames["edge"]}
         return {m.key: values[m.name] for m in self.edge}
+
+
+@dataclass(frozen=True, slots=True)
+class BookNodes:
+    """`nodes(ids:)` when every ID names a Book: the books in the IDs' order, in one batch."""
+
+    schema: GraphQLSchema
+    field: GraphQLField
+    node: FieldNode
+    writer: BookWriter
+
+    async def write(self, context: Context, variables: VariableValues) -> tuple[list[Any], int]:
+        """Raises BadUserInput for too many IDs and NotFound for a book that is not there: the
+        general path answers those, with each missing one null beside its own error."""
+        ids = resolver_arguments(self.schema, self.field, self.node, variables)["ids"]
+        if len(ids) > MAX_NODES:
+            raise BadUserInput(f"Ask for at most {MAX_NODES} IDs at once.", argument="ids")
+        keys = [pk_of(i, "Book") for i in ids]
+        books = await self.writer.write(keys, None, context.inventory, context.settings.low_stock_threshold)
+        if any(book is None for book, _ in books):
+            raise NotFound("a book is not there")
+        return [book for book, _ in books], sum(count for _, count in books)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from datasources.base import Engine
 from datasources.orders.tree import ORDERS_CURSOR_TAG, Arguments, PageArguments, TreeResult, TreeStatement
 from errors import BadUserInput, BookgraphError, Forbidden, NotFound, SourceUnavailable, Unauthenticated
 from execution.books import BookHole, together
-from execution.catalog import Books, Genres, OneBook
+from execution.catalog import BookNodes, Books, Genres, OneBook
 from execution.recommended import Shelf, ShelfHole
 from schema.relay import check_first, decode_cursor, pk_of
 
@@ -70,7 +70,7 @@ class Plan:
     # The lines' books and the viewer's recommendations, once the orders statement has run.
     holes: tuple[BookHole | ShelfHole, ...] = ()
     # The roots of other stores (the catalog, trending books), read beside the orders statement.
-    catalog: tuple[tuple[str, Books | Genres | OneBook | Shelf], ...] = ()
+    catalog: tuple[tuple[str, Books | BookNodes | Genres | OneBook | Shelf], ...] = ()
     keys: tuple[str, ...] = ()  # every root's response key, in the order of the selection
 
     def arguments(self, viewer: Viewer, variables: VariableValues) -> Arguments | Fallback:

@@ -43,14 +43,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True, order=True)
 class Condition:
-    """A variable a plan depends on: a Boolean `@skip`/`@include` reads (`if`), or an ID `node`
-    takes, by the type it names (`type`)."""
+    """A variable a plan depends on: a Boolean `@skip`/`@include` reads (`if`), an ID `node` takes
+    by the type it names (`type`), or the IDs `nodes` takes by theirs (`types`)."""
 
     variable: str
-    reads: Literal["if", "type"]
+    reads: Literal["if", "type", "types"]
 
     def value(self, variables: VariableValues) -> Any:
         given = variables.coerced.get(self.variable)
+        if self.reads == "types":
+            return tuple(id_type(v) for v in given) if isinstance(given, list) else None
         return id_type(given) if self.reads == "type" else given
 
 
@@ -158,9 +160,10 @@ class Planner:
                     )
 
             def enter_field(self, node: Any, *_: Any) -> None:
-                if node.name.value == "node":  # (a field of Query only)
+                if node.name.value in ("node", "nodes"):  # (fields of Query only)
+                    reads: Literal["type", "types"] = "type" if node.name.value == "node" else "types"
                     found.update(
-                        Condition(a.value.name.value, "type")
+                        Condition(a.value.name.value, reads)
                         for a in node.arguments or ()
                         if isinstance(a.value, VariableNode)
                     )

@@ -271,3 +271,28 @@ async def test_node_is_planned_per_the_type_its_id_names(both: Both) -> None:
     await both(NODE, {"id": author_id}, planned=False)
     refused = await both(NODE, {"id": "%%%"}, planned=False)
     assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+NODES = """
+query Nodes($ids: [ID!]!) {
+  nodes(ids: $ids) { __typename id ... on Book { title authors { name } stock { available } } ... on Order { number } }
+}
+"""
+
+
+async def test_nodes_of_books_are_planned_in_one_batch(both: Both) -> None:
+    ids = ["Qm9vazox", "Qm9vazoz", "Qm9vazoy", "Qm9vazox"]  # Book:1, Book:3, Book:2, Book:1 again
+    body = await both(NODES, {"ids": ids})
+    assert [n["id"] for n in body["data"]["nodes"]] == ids
+    assert both.statements["inventory"] == 3  # the books, their authors, their stock
+    literal = await both('{ nodes(ids: ["Qm9vazoy"]) { ... on Book { title } } }')
+    assert literal["data"]["nodes"][0]["title"]
+    # A missing book (null beside its error), another type, too many IDs: the general path answers.
+    missing = await both(NODES, {"ids": ["Qm9vazox", "Qm9vazo5OTk5OTk5"]}, planned=False)
+    assert missing["data"]["nodes"][1] is None and missing["errors"][0]["path"] == ["nodes", 1]
+    listed = await both("{ viewer { orders(first: 1) { edges { node { id } } } } }")
+    order_id = listed["data"]["viewer"]["orders"]["edges"][0]["node"]["id"]
+    await both(NODES, {"ids": ["Qm9vazox", order_id]}, planned=False)
+    too_many = await both(NODES, {"ids": ["Qm9vazox"] * 101}, planned=False)
+    assert too_many["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    await both("query($a: ID!) { nodes(ids: [$a]) { id } }", {"a": "Qm9vazox"}, planned=False)

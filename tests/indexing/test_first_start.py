@@ -67,3 +67,45 @@ async def _search(http: httpx.AsyncClient) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+@pytest.mark.parametrize("embed_on_start", [True, False])
+async def test_embed_on_start_false_leaves_a_catalog_never_indexed_to_bookgraph_index(
+    settings: Settings,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    embed_on_start: bool,
+) -> None:
+    """A benchmark (or a machine measured while it runs) must not embed a catalog in the
+    background: the follower's first pass then waits for its interval, as on an indexed catalog."""
+    from app import create_app
+    from ingest.indexing import IndexFollower
+    from ingest.seeding import seed_demo
+
+    passes: list[bool] = []
+
+    async def run(self: IndexFollower, interval: float, *, now: bool = False) -> None:
+        passes.append(now)
+
+    monkeypatch.setattr(IndexFollower, "run", run)
+    async with private_database("embed_on_start", tmp_path_factory) as orders_url:
+        own = settings.model_copy(
+            update={
+                "data_dir": tmp_path,
+                "inventory_database_url": f"sqlite+aiosqlite:///{tmp_path / 'inventory.db'}",
+                "orders_database_url": orders_url,
+                "preload_model": False,
+                "embed_on_start": embed_on_start,
+            }
+        )
+        stores = Stores.open(own)
+        try:
+            await stores.migrate()
+            await seed_demo(stores, books=5, customers=1, orders=1, seed=5, now=settings.clock.now())
+            application = create_app(own, stores=stores)
+            async with application.router.lifespan_context(application), http_to(application) as http:
+                assert (await http.get("/readyz")).json()["stores"]["search"] == "indexing 0/5"
+        finally:
+            await stores.close()
+    assert passes == [embed_on_start]
