@@ -173,6 +173,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Reads through memory-mapped pages rather than a read() per page missed in SQLite's own 2 MB
+    # cache: a catalog of 100,000 books is 110 MB, and a page of them touches pages all over it.
+    cursor.execute(f"PRAGMA mmap_size={256 * 2**20}")
     cursor.close()
 
 
@@ -261,7 +264,8 @@ class StoreSource:
                 return (await conn.execute(statement)).all()
 
     async def _lookup(self, statement: sa.Executable, parameters: dict[str, Any]) -> Sequence[sa.Row[Any]]:
-        """A read by keys (bounded by the batch, on an index): on SQLite, in this thread."""
+        """A read bounded by an index (by keys, or a page walked in its order): on SQLite, in this
+        thread."""
         reader = _READERS.get(self.engine)
         if reader is None:
             with store_errors(self.store, via=self.engine):

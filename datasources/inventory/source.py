@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from aiodataloader import DataLoader
 
 from datasources.base import StoreSource, grouped, in_key_order, loader
-from datasources.filters import BookFilter
+from datasources.filters import EVERY_BOOK, BookFilter
 from datasources.inventory.rows import STORE, AuthorRow, BookRow, BookSort, StockRow
 from datasources.inventory.tables import authors, book_authors, book_genres, books, stock_levels
 from datasources.pages import Page, SortKey, page_of
@@ -234,7 +235,12 @@ class InventorySource(StoreSource):
                 .where(*where(filter), after_key(sort, books.c.id, after, descending))
                 .order_by(*ordering(sort, books.c.id, descending))
             )
-        rows = await self._rows(statement.limit(first + 1))
+        statement = statement.limit(first + 1)
+        # Only genres and stock constrain it: the page walks an index in its own order and stops
+        # within a genre's books at worst, so it runs as a lookup does (`_lookup`); a title, an
+        # author, a price or a year range may scan the catalog, on the driver's thread.
+        walks = replace(filter, genres=None, in_stock=None) == EVERY_BOOK
+        rows = await (self._lookup(statement, {}) if walks else self._rows(statement))
         items = [_book(r) for r in rows]
         for book in items[:first]:
             self.books_by_id.prime(book.id, book)
