@@ -4,15 +4,22 @@ books from the inventory, and an orders store that is down."""
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from differential import ORDERS_ONLY, Both, fallbacks
 from support import comparable, token_for
 
 from auth.viewer import Role
+from checkout.faults import Faults, InjectedFault
+from checkout.saga import LineRequest, checkout_for
 from config import Settings
+from datasources.inventory.source import InventorySource
+from datasources.stores import Stores
 
 EVERYTHING = """
 query Everything($first: Int!) {
@@ -241,3 +248,28 @@ async def test_an_orders_store_that_is_down_answers_as_the_general_path_does(set
     assert status == 200 and body["data"] == {"viewer": None}
     assert [e["extensions"]["code"] for e in body["errors"]] == ["SOURCE_UNAVAILABLE"]
     assert fallbacks("error") - before == 1
+
+
+@pytest.mark.parametrize("point", ["after_pending", "after_reserve", "before_confirm", "after_confirm"])
+async def test_orders_a_fault_left_behind_read_the_same_through_both_paths(
+    both: Both, settings: Settings, stores: Stores, point: str
+) -> None:
+    """Each checkout fault point armed in turn: whatever the failed checkout left (an order
+    PENDING, REJECTED or CONFIRMED, its events and lines), the plan writes as Strawberry does."""
+    subject = f"faulted-{point}"
+    await both.general.post("{ viewer { id } }", as_=subject)
+    async with stores.orders.connect() as conn:
+        customer = (
+            await conn.execute(sa.text("SELECT id FROM customers WHERE subject = :s"), {"s": subject})
+        ).scalar_one()
+    checkout = checkout_for(settings, stores, follow_index=False)
+    checkout.faults = Faults({point: "error"})
+    with contextlib.suppress(InjectedFault):
+        await checkout.place(
+            customer, f"{point}-{uuid.uuid4().hex}", [LineRequest(2, 1)], InventorySource(stores.inventory)
+        )
+    body = await both(EVERYTHING, {"first": 5}, as_=subject)
+    edges = body["data"]["viewer"]["orders"]["edges"]
+    assert len(edges) == 1, point
+    order = await both(ORDER, {"id": edges[0]["node"]["id"]}, as_=subject)
+    assert order["data"]["order"]["status"] == edges[0]["node"]["status"]
