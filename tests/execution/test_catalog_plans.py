@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from differential import Both, fallbacks
+from starlette.applications import Starlette
 from support import DrawnQueries, GraphQLClient
 
 from auth.viewer import Role
@@ -227,7 +228,7 @@ async def test_drawn_documents_give_the_same_answers(both: Both, seed: int) -> N
     assert "errors" not in body, document
 
 
-def test_the_trusted_documents_plans_can_serve_are_planned_before_any_request(app: Any) -> None:
+def test_the_trusted_documents_plans_can_serve_are_planned_before_any_request(app: Starlette) -> None:
     from execution.plans import Planner
     from gateway.services import services
 
