@@ -134,15 +134,16 @@ def create_write_engine(
     return engine
 
 
-# SQLite engines' readers for lookups by key (`StoreSource._lookup`).
+# SQLite engines' readers for reads bounded by an index (`StoreSource._lookup`).
 _READERS: weakref.WeakKeyDictionary[AsyncEngine, sa.Engine] = weakref.WeakKeyDictionary()
 
 
 def _sqlite_reader(url: str, store: str, timeout: float) -> sa.Engine:
-    """The same file through the plain driver, for lookups by key run in the event loop's own
-    thread: an indexed read of a page's worth of keys takes tens of microseconds in SQLite, less
+    """The same file through the plain driver, for reads bounded by an index run in the event loop's
+    own thread: an indexed read of a page's worth of keys takes tens of microseconds in SQLite, less
     than handing it to aiosqlite's thread and back, which is most of what a read costs there
-    (`bookgraph bench --profile catalog_page`). In WAL mode a reader never waits for a writer."""
+    (`bookgraph bench --profile catalog_page`). In WAL mode a reader does not wait for a writer
+    (only, rarely, for the log's recovery, up to the busy timeout)."""
     reader = sa.create_engine(
         url.replace("+aiosqlite", "", 1),
         # One statement at a time, always whole: a connection is never used by two threads at once.

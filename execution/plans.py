@@ -75,9 +75,7 @@ class Planner:
         self.parse = parse
         self.size = size
         self._plans: OrderedDict[tuple[str, str | None, tuple[Any, ...]], Plan | Fallback] = OrderedDict()
-        self._conditions: OrderedDict[tuple[str, str | None], tuple[Condition, ...] | Fallback] = (
-            OrderedDict()
-        )
+        self._conditions: OrderedDict[tuple[str, str | None], Conditions | Fallback] = OrderedDict()
 
     def warm(self, operations: Sequence[tuple[str, str | None]]) -> int:
         """Plans for the trusted documents, made before the first request; how many could be made."""
@@ -95,8 +93,8 @@ class Planner:
         return made
 
     def conditions(self, text: str, operation_name: str | None) -> Conditions | Fallback:
-        """The variables a plan depends on (what `@skip`/`@include` read, the IDs `node` takes), or
-        why the operation can have no plan."""
+        """The variables a plan depends on (what `@skip`/`@include` read, the IDs `node` and `nodes`
+        take), or why the operation can have no plan."""
         return self._cached(  # type: ignore[no-any-return]
             self._conditions, (text, operation_name), lambda: self._conditions_of(text, operation_name)
         )
@@ -139,7 +137,7 @@ class Planner:
 
     def _conditions_of(self, text: str, operation_name: str | None) -> Conditions | Fallback:
         """What this operation's plan depends on: a plan is made per the values of the variables its
-        `@skip`/`@include` read and per the types of the IDs its `node` fields take."""
+        `@skip`/`@include` read and per the types of the IDs its `node` and `nodes` fields take."""
         document = self.parse(text)
         if document is None or validate(self.schema, document):
             return Fallback("unsupported", "invalid document")  # the general path reports why

@@ -237,8 +237,9 @@ class InventorySource(StoreSource):
             )
         statement = statement.limit(first + 1)
         # Only genres and stock constrain it: the page walks an index in its own order and stops
-        # within a genre's books at worst, so it runs as a lookup does (`_lookup`); a title, an
-        # author, a price or a year range may scan the catalog, on the driver's thread.
+        # after `first` books in stock, within one genre's books at worst (the catalog's only when
+        # hardly anything is in stock), so it runs as a lookup does (`_lookup`); a title, an author,
+        # a price or a year range may scan the catalog for few matches, on the driver's thread.
         walks = replace(filter, genres=None, in_stock=None) == EVERY_BOOK
         rows = await (self._lookup(statement, {}) if walks else self._rows(statement))
         items = [_book(r) for r in rows]
