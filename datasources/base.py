@@ -259,19 +259,19 @@ class StoreSource:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def _rows(self, statement: sa.Executable) -> Sequence[sa.Row[Any]]:
+    async def _rows(
+        self, statement: sa.Executable, parameters: dict[str, Any] | None = None
+    ) -> Sequence[sa.Row[Any]]:
         with store_errors(self.store, via=self.engine):
             async with self.engine.connect() as conn:
-                return (await conn.execute(statement)).all()
+                return (await conn.execute(statement, parameters)).all()
 
     async def _lookup(self, statement: sa.Executable, parameters: dict[str, Any]) -> Sequence[sa.Row[Any]]:
         """A read bounded by an index (by keys, or a page walked in its order): on SQLite, in this
         thread."""
         reader = _READERS.get(self.engine)
         if reader is None:
-            with store_errors(self.store, via=self.engine):
-                async with self.engine.connect() as conn:
-                    return (await conn.execute(statement, parameters)).all()
+            return await self._rows(statement, parameters)
         with store_errors(self.store), reader.connect() as sync:
             return sync.execute(statement, parameters).all()
 

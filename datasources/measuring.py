@@ -4,6 +4,7 @@ baseline for judging semantic search. Not features: nothing serving requests cal
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -69,3 +70,25 @@ async def keyword_search(engine: AsyncEngine, words: Sequence[str], limit: int) 
             .limit(limit)
         )
         return [r.id for r in rows]
+
+
+# A customer's 50 newest orders with their customer's name and lines, as PostGraphile v4 writes
+# that query: correlated subqueries on the tables, raw columns (no global IDs, cents as numbers).
+_POSTGRAPHILE_SHAPE = (
+    "SELECT json_build_object('orders', (SELECT coalesce(json_agg(json_build_object("
+    "'number', o.number, 'status', o.status, 'totalCents', o.total_cents::text, "
+    "'customer', (SELECT json_build_object('name', c2.name) FROM customers c2 WHERE c2.id = o.customer_id), "
+    "'lines', (SELECT coalesce(json_agg(json_build_object('bookId', l.book_id::text, 'quantity', l.quantity, "
+    "'unitPriceCents', l.unit_price_cents::text) ORDER BY l.id), '[]'::json) "
+    "FROM order_lines l WHERE l.order_id = o.id))), '[]'::json) "
+    "FROM (SELECT * FROM orders x WHERE x.customer_id = c.id "
+    "ORDER BY x.placed_at DESC, x.id DESC LIMIT 50) o))::text FROM customers c WHERE c.subject = $1"
+)
+
+
+async def postgraphile_shape(engine: AsyncEngine, subject: str) -> str:
+    """The comparison's query in PostGraphile's statement shape: a reference for the plan's own,
+    sent as the plan's is (asyncpg's own connection, its statement prepared once)."""
+    async with engine.connect() as conn:
+        driver: Any = (await conn.get_raw_connection()).driver_connection
+        return str(await driver.fetchval(_POSTGRAPHILE_SHAPE, subject))

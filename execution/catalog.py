@@ -10,12 +10,12 @@ from graphql import FieldNode, GraphQLField, GraphQLSchema
 from graphql.execution.values import VariableValues
 
 from context import Context
-from errors import BadUserInput, NotFound
+from errors import NotFound
 from execution.arguments import resolver_arguments
 from execution.books import BookWriter, Member, together
 from execution.recommended import Shelf
 from resolvers.books import book_page, find_book
-from resolvers.node import MAX_NODES
+from resolvers.node import check_ids
 from resolvers.search import search_page
 from schema.relay import encode_cursor, pk_of
 
@@ -113,8 +113,7 @@ class BookNodes:
         """Raises BadUserInput for too many IDs and NotFound for a book that is not there: the
         general path answers those, with each missing one null beside its own error."""
         ids = resolver_arguments(self.schema, self.field, self.node, variables)["ids"]
-        if len(ids) > MAX_NODES:
-            raise BadUserInput(f"Ask for at most {MAX_NODES} IDs at once.", argument="ids")
+        check_ids(ids)
         keys = [pk_of(i, "Book") for i in ids]
         books = await self.writer.write(keys, None, context.inventory, context.settings.low_stock_threshold)
         if any(book is None for book, _ in books):

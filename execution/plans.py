@@ -38,6 +38,9 @@ from execution.walk import Unsupported, Walk, id_type
 from limits.cost import CostWeights
 from observability.tracing import planned_operation
 
+# What the plan path offers the edge (the view reads answers and fallbacks) and the benchmarks.
+__all__ = ["Answer", "CompiledExecution", "Fallback", "Plan", "Planner"]
+
 log = logging.getLogger(__name__)
 
 

@@ -32,12 +32,16 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
     return found
 
 
+def check_ids(ids: list[strawberry.ID]) -> None:
+    if len(ids) > MAX_NODES:
+        raise BadUserInput(f"Ask for at most {MAX_NODES} IDs at once.", argument="ids")
+
+
 def nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
     """Each ID resolves on its own: one that fails is null with its own error, the rest are served.
 
     The items are awaitables, which graphql-core completes concurrently (so the loaders batch)
     and whose errors it reports at the item's path.
     """
-    if len(ids) > MAX_NODES:
-        raise BadUserInput(f"Ask for at most {MAX_NODES} IDs at once.", argument="ids")
+    check_ids(ids)
     return [node(info, i) for i in ids]  # type: ignore[misc]

@@ -4,7 +4,6 @@ tokens, statement counters, private stores. Imported by tests as `support`; fixt
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import os
 import socket
@@ -31,6 +30,7 @@ from auth.tokens import issue_token
 from auth.viewer import Role
 from config import Settings
 from datasources.stores import Stores
+from schema.relay import to_global_id
 
 PG_HOST, PG_PORT, REDIS_PORT = "127.0.0.1", 5432, 6379
 
@@ -366,7 +366,8 @@ async def connect(app: Starlette, token: str | None = None) -> AsyncIterator[Soc
 class DrawnQueries:
     """Random documents over the orders graph: subsets of fields, aliases, inline and named
     fragments, `__typename`, `@skip`/`@include` on a variable, nested pages under an order's
-    customer, and now and then a book by `node(id:)`. Drawn with a fixed seed, so a failure names its document."""
+    customer, and now and then a book by `node(id:)`. Drawn with a fixed seed, so a failure names
+    its document."""
 
     SCALARS: ClassVar[dict[str, list[str]]] = {
         "Customer": ["id", "name", "email", "createdAt"],
@@ -403,9 +404,11 @@ class DrawnQueries:
         self.flagged = False
         body = f"viewer {{ {self.selection('Customer', depth=0)} }}"
         if self.random.random() < 0.4:  # a book by its global ID, beside the viewer
-            book_id = base64.urlsafe_b64encode(f"Book:{self.random.randint(1, 50)}".encode()).decode()
+            book_id = to_global_id("Book", self.random.randint(1, 50))
             book = self.selection("Book", depth=1)
-            body += f' node(id: "{book_id.rstrip("=")}") {{ __typename ... on Order {{ number }} ... on Book {{ {book} }} }}'
+            body += (
+                f' node(id: "{book_id}") {{ __typename ... on Order {{ number }} ... on Book {{ {book} }} }}'
+            )
         fragments = "".join(
             f" fragment {name} on {on} {{ {sel} }}" for name, (on, sel) in self.fragments.items()
         )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from bench import runner, workloads
 from bench.workloads import BenchData
+from config import Settings
+from datasources.measuring import customers_by_order_count, postgraphile_shape
+from datasources.stores import Stores
 from schema.root import schema
 
 DATA = BenchData(
@@ -121,3 +125,21 @@ async def test_the_indexing_measure_encodes_and_indexes_the_same_books(stores: A
     assert rows[-1].what == "bookgraph index (fresh shard)"
     # The same twenty books each time, the last row's embedded into a shard of its own.
     assert {row.books for row in rows} == {20}
+
+
+async def test_the_statement_bench_times_the_plan_and_the_reference_on_the_same_rows(
+    stores: Stores, settings: Settings
+) -> None:
+    """`python -m bench.statement`: both statements run, and the reference writes the same orders
+    the plan's statement does for the customer with the most orders."""
+    from bench import statement
+
+    times = await statement.measure(settings.orders_database_url, runs=1, executions=2)
+    assert set(times) == {"plan", "postgraphile shape"} and all(t[0] > 0 for t in times.values())
+    [subject] = await customers_by_order_count(stores.orders, 1)
+    reference = json.loads(await postgraphile_shape(stores.orders, subject))["orders"]
+    assert 0 < len(reference) <= 50
+    planned = await statement.planned_data(stores.orders, subject)
+    assert [o["number"] for o in reference] == [
+        e["node"]["number"] for e in planned["viewer"]["orders"]["edges"]
+    ]
