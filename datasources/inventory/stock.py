@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from datasources.base import store_errors
+from datasources.base import store_errors, upsert
 from datasources.inventory.rows import STORE, StockRow
 from datasources.inventory.tables import stock_levels, stock_reservations
 
@@ -72,6 +72,14 @@ def _search_version(on_hand_change: Any, reserved_change: Any) -> sa.ColumnEleme
     return stock_levels.c.search_version + sa.case(((before > 0) != (after > 0), 1), else_=0)
 
 
+async def _statuses(conn: AsyncConnection, order_id: int) -> set[str]:
+    """The statuses of what the order holds or held (none: it never reserved)."""
+    rows = await conn.execute(
+        sa.select(stock_reservations.c.status).where(stock_reservations.c.order_id == order_id)
+    )
+    return set(rows.scalars())
+
+
 class StockLedger:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -80,15 +88,27 @@ class StockLedger:
         """Hold `quantity` copies of each (book id, quantity) for the order: all of them or none."""
         with store_errors(STORE, via=self.engine):
             async with self.engine.connect() as conn, conn.begin() as transaction:
-                earlier = set(
-                    (
+                earlier = await _statuses(conn, order_id)
+                if not earlier:
+                    # Claim the order first: a second attempt at the same order (the same key sent
+                    # twice at once, recovery beside the request) waits here on the first's rows
+                    # and then finds them, instead of reserving the copies a second time.
+                    claimed = (
                         await conn.execute(
-                            sa.select(stock_reservations.c.status).where(
-                                stock_reservations.c.order_id == order_id
+                            upsert(conn, stock_reservations)
+                            .values(
+                                [
+                                    {"order_id": order_id, "book_id": b, "quantity": q, "status": "HELD"}
+                                    for b, q in lines
+                                ]
                             )
+                            .on_conflict_do_nothing()
+                            .returning(stock_reservations.c.book_id)
                         )
-                    ).scalars()
-                )
+                    ).all()
+                    if len(claimed) < len(lines):
+                        await transaction.rollback()
+                        earlier = await _statuses(conn, order_id)
                 if earlier:
                     held = earlier != {"RELEASED"}
                     return Reservation(Outcome.ALREADY_HELD if held else Outcome.RELEASED)
@@ -117,15 +137,8 @@ class StockLedger:
                     else:
                         changed.append(row)
                 if short:
-                    await transaction.rollback()
+                    await transaction.rollback()  # the claim with it
                 else:
-                    await conn.execute(
-                        sa.insert(stock_reservations),
-                        [
-                            {"order_id": order_id, "book_id": book_id, "quantity": quantity, "status": "HELD"}
-                            for book_id, quantity in lines
-                        ],
-                    )
                     return Reservation(Outcome.RESERVED, _movement(changed))
             # Outside the rolled-back transaction: what is left, for the client's error message.
             async with self.engine.connect() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -13,6 +14,7 @@ from auth.viewer import Role
 from checkout.faults import Faults
 from checkout.saga import LineRequest, checkout_for
 from datasources.inventory.source import InventorySource
+from datasources.inventory.stock import Outcome, StockLedger
 from errors import SourceUnavailable
 from schema.relay import pk_of, to_global_id
 
@@ -271,3 +273,20 @@ async def _latest_order(shop: Shop, customer_id: int) -> tuple[int, str]:
             )
         ).one()
         return row.id, row.status
+
+
+async def test_two_attempts_at_one_order_at_once_reserve_its_copies_once(shop: Shop) -> None:
+    """The same key sent twice at once (or recovery beside the request): both reach the ledger
+    before either has committed; one holds the copies, the other finds them held."""
+    book = shop.book_ids[40]
+    await shop.set_available(book, 5)
+    on_hand, reserved = await shop.stock(book)
+    ledger = StockLedger(shop.stores.stock)
+    order_id = 10**12 + uuid.uuid4().int % 10**6  # (the inventory keeps no order rows to refer to)
+    outcomes = await asyncio.gather(*(ledger.reserve(order_id, [(book, 2)]) for _ in range(4)))
+    assert sorted(o.outcome for o in outcomes) == sorted(
+        [Outcome.RESERVED, Outcome.ALREADY_HELD, Outcome.ALREADY_HELD, Outcome.ALREADY_HELD]
+    )
+    assert await shop.stock(book) == (on_hand, reserved + 2)
+    assert await shop.held(order_id) == {book: 2}
+    await ledger.release(order_id)
